@@ -1,0 +1,83 @@
+"""The ``packsim`` command. User mistakes print a clear message and exit with status 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from . import __version__
+from .design import load_design
+from .errors import PacksimInputError
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+
+def _mm(values: Sequence[float]) -> str:
+    return " x ".join(f"{v * 1e3:.1f}" for v in values) + " mm"
+
+
+def format_info(info: dict[str, Any]) -> str:
+    """The ``packsim info`` table for a design summary (see :meth:`packsim.Design.summary`)."""
+    lines = [
+        f"design            {info['name']}",
+        f"container         {info['container']}",
+        f"outer dimensions  {_mm(info['outer_dims_m'])}",
+        f"inner dimensions  {_mm(info['inner_dims_m'])}",
+        f"insert            {_mm(info['insert_dims_m'])}",
+        f"cells             {info['n_cells']} x {info['cell']} "
+        f"({info['cell_wh']:.1f} Wh each, {info['total_wh']:.1f} Wh in all)",
+        "",
+        f"{'part':<18}{'material':<24}{'qty':>5}{'mass kg':>11}{'CO2e kg':>10}",
+    ]
+    for name, part in info["parts"].items():
+        lines.append(
+            f"{name:<18}{part['material']:<24}{part.get('quantity', 1):>5}"
+            f"{part['mass_kg']:>11.3f}{part['co2e_kg']:>10.3f}"
+        )
+    lines += [
+        "",
+        f"packaging mass    {info['packaging_mass_kg']:.3f} kg",
+        f"gross mass        {info['gross_mass_kg']:.3f} kg",
+        f"packaging CO2e    {info['packaging_co2e_kg']:.3f} kg",
+        "centre of mass    " + ", ".join(f"{v * 1e3:.1f}" for v in info["center_of_mass_m"]) + " mm",
+    ]
+    return "\n".join(lines)
+
+
+def _info(args: argparse.Namespace) -> int:
+    design = load_design(args.design)
+    info = design.summary()
+    print(json.dumps(info, indent=2) if args.json else format_info(info))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="packsim",
+        description="Simulate, check and optimise shipping packages for lithium-ion cells.",
+    )
+    parser.add_argument("--version", action="version", version=f"packsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    info = sub.add_parser("info", help="dimensions, masses, cells and energy of a design")
+    info.add_argument("design", help="design file (TOML)")
+    info.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
+    info.set_defaults(run=_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except PacksimInputError as exc:
+        print(f"packsim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

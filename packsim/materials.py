@@ -1,0 +1,154 @@
+"""Material library: foams, corrugated boards and solid plastics, each value with its source.
+
+The data live in ``packsim/data/materials.toml``; see ``packsim/data/SCHEMA.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from ._cited import Cited, CitedRecord, DataError, load_cited_entries, split_cited
+from .errors import Problem, did_you_mean
+
+MaterialKind = Literal["foam", "board", "solid"]
+
+_REQUIRED = {
+    "foam": ("density_kg_m3", "youngs_modulus_pa", "poisson_ratio", "plateau_stress_pa",
+             "densification_strain", "resilient", "co2e_kg_per_kg", "recyclability"),
+    "board": ("density_kg_m3", "wall", "flute", "ect_n_per_m", "caliper_m", "grammage_kg_m2",
+              "youngs_modulus_pa", "poisson_ratio", "co2e_kg_per_kg", "recyclability"),
+    "solid": ("density_kg_m3", "youngs_modulus_pa", "poisson_ratio", "yield_stress_pa",
+              "co2e_kg_per_kg", "recyclability"),
+}
+
+
+@dataclass(frozen=True)
+class Material(CitedRecord):
+    """A packaging material. Physical values in SI units; absent values are ``None``.
+
+    Attributes
+    ----------
+    id, name, kind, family : str
+        Library key, readable name, ``foam`` | ``board`` | ``solid``, and family (EPS, PP, ...).
+    density_kg_m3 : float
+        Bulk density, kg/m^3 (for boards: grammage / caliper).
+    youngs_modulus_pa, poisson_ratio : float
+        Small-strain elastic constants (Pa, -); for boards, effective in-plane values.
+    plateau_stress_pa, densification_strain : float or None
+        Foams: compressive plateau stress (Pa) and densification onset (nominal strain, -).
+    resilient : bool or None
+        Foams: recovers after an impact, so usable for repeated impacts.
+    ect_n_per_m, caliper_m, grammage_kg_m2 : float or None
+        Boards: edge crush test (N/m), combined caliper (m), combined grammage (kg/m^2).
+    wall, flute : str or None
+        Boards: ``single`` | ``double`` wall, flute profile (``B``, ``C``, ``BC``).
+    yield_stress_pa : float or None
+        Solids: tensile yield stress, Pa.
+    youngs_modulus_pa_m18c : float or None
+        Solids: Young's modulus at -18 C (UN drop tests of plastics are done cold), Pa.
+    co2e_kg_per_kg : float
+        Cradle-to-gate carbon footprint, kg CO2e per kg of material.
+    recyclability : str
+        End-of-life route in words.
+    provenance : tuple of (str, Cited)
+        Source and confidence of every value above.
+    """
+
+    id: str
+    name: str
+    kind: MaterialKind
+    family: str
+    density_kg_m3: float
+    co2e_kg_per_kg: float
+    recyclability: str
+    youngs_modulus_pa: float | None = None
+    poisson_ratio: float | None = None
+    plateau_stress_pa: float | None = None
+    densification_strain: float | None = None
+    resilient: bool | None = None
+    ect_n_per_m: float | None = None
+    caliper_m: float | None = None
+    grammage_kg_m2: float | None = None
+    wall: str | None = None
+    flute: str | None = None
+    yield_stress_pa: float | None = None
+    youngs_modulus_pa_m18c: float | None = None
+    provenance: tuple[tuple[str, Cited], ...] = field(default=(), repr=False)
+
+
+
+_VALUE_FIELDS = {f.name for f in fields(Material)} - {"id", "name", "kind", "family", "provenance"}
+
+
+def _material_from_entry(material_id: str, entry: dict[str, Any], path: Path) -> Material:
+    problems = []
+    kind = entry.get("kind")
+    if kind not in _REQUIRED:
+        problems.append(Problem(f"material.{material_id}.kind", kind,
+                                f"expected one of {tuple(_REQUIRED)}", str(path)))
+    else:
+        for name in _REQUIRED[kind]:
+            if name not in entry:
+                problems.append(Problem(f"material.{material_id}.{name}", None,
+                                        f"required for a {kind} material", str(path)))
+    for name in entry:
+        if name not in _VALUE_FIELDS | {"name", "kind", "family"}:
+            problems.append(Problem(f"material.{material_id}.{name}", entry[name],
+                                    "unknown material property", str(path)))
+    if problems:
+        raise DataError(problems)
+    values, provenance = split_cited(entry)
+    return Material(
+        id=material_id,
+        name=entry.get("name", material_id),
+        kind=kind,
+        family=entry.get("family", ""),
+        provenance=provenance,
+        **values,
+    )
+
+
+def load_materials(path: str | Path) -> dict[str, Material]:
+    """Load a materials file (same schema as the built-in library).
+
+    Parameters
+    ----------
+    path : str or Path
+        A TOML file with ``[references]`` and ``[material.<id>]`` tables.
+
+    Returns
+    -------
+    dict of str to Material
+    """
+    path = Path(path)
+    entries = load_cited_entries(path, "material")
+    return {mid: _material_from_entry(mid, entry, path) for mid, entry in entries.items()}
+
+
+@cache
+def library() -> dict[str, Material]:
+    """The built-in material library, keyed by material id."""
+    with resources.as_file(resources.files("packsim") / "data" / "materials.toml") as path:
+        return load_materials(path)
+
+
+def get_material(material_id: str) -> Material:
+    """Look up a material of the built-in library by id.
+
+    Raises
+    ------
+    KeyError
+        With the list of known ids and the closest match, for an unknown id.
+    """
+    lib = library()
+    try:
+        return lib[material_id]
+    except KeyError:
+        raise KeyError(
+            f"unknown material {material_id!r}{did_you_mean(material_id, list(lib))}; "
+            f"known: {', '.join(sorted(lib))}"
+        ) from None

@@ -1,0 +1,40 @@
+"""Design dictionaries shared by the tests."""
+
+
+def block_design_dict(**overrides) -> dict:
+    """A small design with box-shaped custom cells in a rigid PP box: every volume is a hand sum."""
+    data = {
+        "name": "hand-block",
+        "product": {
+            "custom_cell": {
+                "name": "test prism",
+                "format": "prismatic",
+                "length_m": 0.1,
+                "thickness_m": 0.02,
+                "height_m": 0.05,
+                "mass_kg": 0.25,
+                "nominal_voltage_v": 3.2,
+                "capacity_ah": 10.0,
+                "energy_wh": 32.0,
+                "fragility_g": 50.0,
+            },
+            "rows": 2,
+            "columns": 3,
+            "spacing_m": 0.01,
+        },
+        "insert": {
+            "material": "eps-24",
+            "bottom_thickness_m": 0.03,
+            "top_thickness_m": 0.025,
+            "side_thickness_m": 0.02,
+            "clearance_m": 0.001,
+        },
+        "container": {"type": "rigid", "material": "pp", "wall_thickness_m": 0.005},
+    }
+    for path, value in overrides.items():
+        node = data
+        *parents, leaf = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return data
