@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from importlib import resources
+from typing import Any, TypeVar
 
-from .errors import PacksimInputError, Problem
+from .errors import PacksimInputError, Problem, did_you_mean
 
 CONFIDENCE_LEVELS = ("HIGH", "MED", "LOW", "UNCONFIRMED")
+
+T = TypeVar("T")
 
 
 class DataError(PacksimInputError):
@@ -149,3 +153,19 @@ class CitedRecord:
         }
         out["sources"] = {key: cited.to_dict() for key, cited in self.provenance}
         return out
+
+
+def load_packaged(filename: str, loader: Callable[[Path], T]) -> T:
+    """Run ``loader`` on a data file shipped inside the package (``packsim/data/``)."""
+    with resources.as_file(resources.files("packsim") / "data" / filename) as path:
+        return loader(path)
+
+
+def lookup(table: Mapping[str, T], key: str, what: str) -> T:
+    """``table[key]``, or a ``KeyError`` naming the closest keys and all known ones."""
+    try:
+        return table[key]
+    except KeyError:
+        raise KeyError(
+            f"unknown {what} {key!r}{did_you_mean(key, table)}; known: {', '.join(sorted(table))}"
+        ) from None

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from ._cited import Cited, CitedRecord, DataError, load_cited_entries, split_cited
+from ._cited import Cited, CitedRecord, DataError, load_cited_entries, load_packaged, lookup, split_cited
 from .errors import Problem, did_you_mean
 
 CellFormat = Literal["cylindrical", "prismatic", "pouch"]
@@ -114,16 +113,9 @@ def load_cells(path: str | Path) -> dict[str, Cell]:
 @cache
 def catalogue() -> dict[str, Cell]:
     """The built-in cell catalogue, keyed by cell id."""
-    with resources.as_file(resources.files("packsim") / "data" / "cells.toml") as path:
-        return load_cells(path)
+    return load_packaged("cells.toml", load_cells)
 
 
 def get_cell(cell_id: str) -> Cell:
-    """Look up a catalogue cell by id; unknown ids raise ``KeyError`` with the closest match."""
-    cat = catalogue()
-    try:
-        return cat[cell_id]
-    except KeyError:
-        raise KeyError(
-            f"unknown cell {cell_id!r}{did_you_mean(cell_id, cat)}; known: {', '.join(sorted(cat))}"
-        ) from None
+    """Look up a catalogue cell by id; unknown ids raise ``KeyError`` with the closest matches."""
+    return lookup(catalogue(), cell_id, "cell")

@@ -74,6 +74,12 @@ class DesignError(PacksimInputError):
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """A ``" (did you mean 'x'?)"`` hint for a misspelt name, or ``""`` when nothing is close."""
-    close = difflib.get_close_matches(str(name), list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """A ``" (did you mean 'x'?)"`` hint naming the closest matches (ties included), or ``""``."""
+    close = difflib.get_close_matches(str(name), list(choices), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    best = difflib.SequenceMatcher(None, str(name), close[0]).ratio()
+    tied = [repr(c) for c in close
+            if difflib.SequenceMatcher(None, str(name), c).ratio() >= best - 1e-9]
+    options = tied[0] if len(tied) == 1 else ", ".join(tied[:-1]) + " or " + tied[-1]
+    return f" (did you mean {options}?)"

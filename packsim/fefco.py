@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
-from ._cited import load_cited_entries
+from ._cited import load_cited_entries, load_packaged
 
 
 @cache
 def _allowances() -> dict[str, float]:
-    with resources.as_file(resources.files("packsim") / "data" / "fefco.toml") as path:
-        entry = load_cited_entries(path, "allowance")["rsc"]
+    entry = load_packaged("fefco.toml", lambda path: load_cited_entries(path, "allowance"))["rsc"]
     return {name: float(cited.value) for name, cited in entry.items()}
 
 

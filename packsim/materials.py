@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from ._cited import Cited, CitedRecord, DataError, load_cited_entries, split_cited
-from .errors import Problem, did_you_mean
+from ._cited import Cited, CitedRecord, DataError, load_cited_entries, load_packaged, lookup, split_cited
+from .errors import Problem
 
 MaterialKind = Literal["foam", "board", "solid"]
 
@@ -132,8 +131,7 @@ def load_materials(path: str | Path) -> dict[str, Material]:
 @cache
 def library() -> dict[str, Material]:
     """The built-in material library, keyed by material id."""
-    with resources.as_file(resources.files("packsim") / "data" / "materials.toml") as path:
-        return load_materials(path)
+    return load_packaged("materials.toml", load_materials)
 
 
 def get_material(material_id: str) -> Material:
@@ -142,13 +140,6 @@ def get_material(material_id: str) -> Material:
     Raises
     ------
     KeyError
-        With the list of known ids and the closest match, for an unknown id.
+        With the closest matches and the known ids, for an unknown id.
     """
-    lib = library()
-    try:
-        return lib[material_id]
-    except KeyError:
-        raise KeyError(
-            f"unknown material {material_id!r}{did_you_mean(material_id, list(lib))}; "
-            f"known: {', '.join(sorted(lib))}"
-        ) from None
+    return lookup(library(), material_id, "material")

@@ -1,0 +1,33 @@
+"""`packsim info`: the table and the JSON object."""
+
+import json
+import math
+
+import pytest
+
+from packsim import load_design
+from packsim.cli import main
+
+
+def test_info_json_has_the_documented_keys_and_values(reference_path, capsys):
+    assert main(["info", str(reference_path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    design = load_design(reference_path)
+    assert info["packaging_mass_kg"] == pytest.approx(design.packaging_mass_kg)
+    assert info["gross_mass_kg"] == pytest.approx(design.gross_mass_kg)
+    assert len(info["outer_dims_m"]) == 3
+    assert info["n_cells"] == design.n_cells
+    assert info["total_wh"] == pytest.approx(design.total_wh)
+    # Parts: name -> material and mass; the part masses add up to the gross mass.
+    assert all({"material", "mass_kg"} <= set(p) for p in info["parts"].values())
+    assert math.fsum(p["mass_kg"] for p in info["parts"].values()) == pytest.approx(info["gross_mass_kg"])
+
+
+def test_info_table_is_readable(reference_path, capsys):
+    assert main(["info", str(reference_path)]) == 0
+    out = capsys.readouterr().out
+    design = load_design(reference_path)
+    assert design.name in out
+    assert f"{design.packaging_mass_kg:.3f} kg" in out
+    assert f"{design.gross_mass_kg:.3f} kg" in out
+    assert "container" in out and "cells" in out
