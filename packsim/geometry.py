@@ -153,12 +153,31 @@ def _box(lo: tuple[float, float, float], hi: tuple[float, float, float]) -> trim
     return trimesh.creation.box(bounds=np.array([lo, hi], dtype=float))
 
 
-def _round(centre_xy: tuple[float, float], radius: float, z0: float, z1: float) -> trimesh.Trimesh:
-    """Upright prism with a polygon of the same area as the circle of ``radius``."""
+def _round(radius: float, z0: float, z1: float) -> trimesh.Trimesh:
+    """Upright prism on the z axis whose polygon has the area of the circle of ``radius``."""
     n = ROUND_SECTIONS
     r_poly = radius * math.sqrt(2 * math.pi / (n * math.sin(2 * math.pi / n)))
-    transform = trimesh.transformations.translation_matrix((*centre_xy, (z0 + z1) / 2))
+    transform = trimesh.transformations.translation_matrix((0.0, 0.0, (z0 + z1) / 2))
     return trimesh.creation.cylinder(radius=r_poly, height=z1 - z0, sections=n, transform=transform)
+
+
+def _prism(half_x: float, half_y: float, z0: float, z1: float, round_: bool) -> trimesh.Trimesh:
+    """A pocket or cell shape centred on the z axis: a round prism, or a box."""
+    if round_:
+        return _round(half_x, z0, z1)
+    return _box((-half_x, -half_y, z0), (half_x, half_y, z1))
+
+
+def _tile(template: trimesh.Trimesh, offsets: np.ndarray) -> trimesh.Trimesh:
+    """Disjoint copies of ``template`` translated by each row of ``offsets``, as one mesh."""
+    nv = len(template.vertices)
+    vertices = (template.vertices[None, :, :] + offsets[:, None, :]).reshape(-1, 3)
+    faces = (template.faces[None, :, :] + nv * np.arange(len(offsets))[:, None, None]).reshape(-1, 3)
+    return trimesh.Trimesh(vertices=vertices, faces=faces, process=False)
+
+
+def _moved(template: trimesh.Trimesh, offset: np.ndarray) -> trimesh.Trimesh:
+    return trimesh.Trimesh(vertices=template.vertices + offset, faces=template.faces, process=False)
 
 
 def _manifold(mesh: trimesh.Trimesh) -> manifold3d.Manifold:
@@ -168,16 +187,13 @@ def _manifold(mesh: trimesh.Trimesh) -> manifold3d.Manifold:
     ))
 
 
-def _difference(solid: trimesh.Trimesh, *cutters: trimesh.Trimesh) -> trimesh.Trimesh:
-    """``solid`` minus the union of ``cutters``, computed in double precision.
+def _difference(solid: trimesh.Trimesh, cutter: trimesh.Trimesh) -> trimesh.Trimesh:
+    """``solid`` minus ``cutter`` (which may have many disjoint shells), in double precision.
 
     trimesh's manifold engine passes float32 vertices, which leaves ~1e-7 relative error in volumes
     and masses; Manifold's 64-bit mesh interface keeps them exact to rounding.
     """
-    result = manifold3d.Manifold.batch_boolean(
-        [_manifold(solid), *map(_manifold, cutters)], manifold3d.OpType.Subtract
-    )
-    out = result.to_mesh64()
+    out = (_manifold(solid) - _manifold(cutter)).to_mesh64()
     return trimesh.Trimesh(vertices=np.asarray(out.vert_properties)[:, :3],
                            faces=np.asarray(out.tri_verts, dtype=np.int64), process=False)
 
@@ -233,6 +249,7 @@ def build_assembly(design: Design) -> Assembly:
     divider_t = design.dividers.thickness_m if design.dividers else 0.0
     round_cells = cell.format == "cylindrical"
 
+    grid = np.array([(x, y) for x in xs for y in ys])
     insert_parts: list[Part] = []
     divider_parts: list[Part] = []
     cell_parts: list[Part] = []
@@ -244,21 +261,16 @@ def build_assembly(design: Design) -> Assembly:
             z += divider_t
         floor = insert.bottom_thickness_m if layer == 0 else product.layer_gap_m - divider_t
         top = z + floor + ez + c
-        pocket_z0 = z + floor if floor > 0 else z - _POKE_M
-        pockets = []
-        for x in xs:
-            for y in ys:
-                if round_cells:
-                    pockets.append(_round((x, y), ex / 2 + c, pocket_z0, top + _POKE_M))
-                    solid = _round((x, y), ex / 2, z + floor, z + floor + ez)
-                else:
-                    pockets.append(_box((x - ex / 2 - c, y - ey / 2 - c, pocket_z0),
-                                        (x + ex / 2 + c, y + ey / 2 + c, top + _POKE_M)))
-                    solid = _box((x - ex / 2, y - ey / 2, z + floor), (x + ex / 2, y + ey / 2, z + floor + ez))
-                n = len(cell_parts) + 1
-                cell_parts.append(Part(f"cell-{n:03d}", "cell", cell.id, solid, cell.mass_kg, 0.0))
-        tray = _difference(_box((x0, y0, z), (x0 + ins[0], y0 + ins[1], top)), *pockets)
+        offsets = np.column_stack([grid, np.zeros(len(grid))])
+        pocket = _prism(ex / 2 + c, ey / 2 + c, z + floor if floor > 0 else z - _POKE_M,
+                        top + _POKE_M, round_cells)
+        tray = _difference(_box((x0, y0, z), (x0 + ins[0], y0 + ins[1], top)), _tile(pocket, offsets))
         insert_parts.append(_solid(f"insert-tray-{layer + 1}", "insert", insert.material, tray))
+        body = _prism(ex / 2, ey / 2, z + floor, z + floor + ez, round_cells)
+        for offset in offsets:
+            n = len(cell_parts) + 1
+            cell_parts.append(Part(f"cell-{n:03d}", "cell", cell.id, _moved(body, offset),
+                                   cell.mass_kg, 0.0))
         z = top
     lid = _box((x0, y0, z), (x0 + ins[0], y0 + ins[1], z + insert.top_thickness_m))
     insert_parts.append(_solid("insert-lid", "insert", insert.material, lid))
