@@ -21,6 +21,7 @@ _DIMENSIONS = {
     "prismatic": ("length_m", "thickness_m", "height_m"),
     "pouch": ("length_m", "thickness_m", "height_m"),
 }
+_DESCRIPTIVE = ("name", "format", "chemistry")
 _COMMON = ("mass_kg", "nominal_voltage_v", "capacity_ah", "energy_wh", "fragility_g")
 
 
@@ -92,10 +93,14 @@ def _cell_from_entry(cell_id: str, entry: dict[str, Any], path: Path) -> Cell:
                 problems.append(Problem(f"cell.{cell_id}.{name}", entry.get(name),
                                         f"required (cited) for a {fmt} cell", str(path)))
     known = {f.name for f in fields(Cell)} - {"id", "provenance"}
-    for name in entry:
+    for name, item in entry.items():
+        where = f"cell.{cell_id}.{name}"
         if name not in known:
-            problems.append(Problem(f"cell.{cell_id}.{name}", entry[name],
-                                    f"unknown cell property{did_you_mean(name, known)}", str(path)))
+            problems.append(Problem(where, item, f"unknown cell property{did_you_mean(name, known)}",
+                                    str(path)))
+        elif name not in _DESCRIPTIVE and not isinstance(item, Cited):
+            problems.append(Problem(where, item, "expected a {value, source, confidence} table",
+                                    str(path)))
     if problems:
         raise DataError(problems)
     values, provenance = split_cited(entry)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._cited import Cited, CitedRecord, DataError, load_cited_entries, load_packaged, lookup, split_cited
-from .errors import Problem
+from .errors import Problem, did_you_mean
 
 MaterialKind = Literal["foam", "board", "solid"]
 
@@ -80,7 +80,9 @@ class Material(CitedRecord):
 
 
 
-_VALUE_FIELDS = {f.name for f in fields(Material)} - {"id", "name", "kind", "family", "provenance"}
+# Words that classify a material rather than measure it; every other field is a cited value.
+_DESCRIPTIVE = ("name", "kind", "family", "wall", "flute")
+_VALUE_FIELDS = {f.name for f in fields(Material)} - {"id", "provenance", *_DESCRIPTIVE}
 
 
 def _material_from_entry(material_id: str, entry: dict[str, Any], path: Path) -> Material:
@@ -94,21 +96,24 @@ def _material_from_entry(material_id: str, entry: dict[str, Any], path: Path) ->
             if name not in entry:
                 problems.append(Problem(f"material.{material_id}.{name}", None,
                                         f"required for a {kind} material", str(path)))
-    for name in entry:
-        if name not in _VALUE_FIELDS | {"name", "kind", "family"}:
-            problems.append(Problem(f"material.{material_id}.{name}", entry[name],
-                                    "unknown material property", str(path)))
+    for name, item in entry.items():
+        where = f"material.{material_id}.{name}"
+        if name in _DESCRIPTIVE:
+            if not isinstance(item, str):
+                problems.append(Problem(where, item, "expected a string", str(path)))
+        elif name not in _VALUE_FIELDS:
+            problems.append(Problem(where, item, "unknown material property"
+                                    f"{did_you_mean(name, _VALUE_FIELDS)}", str(path)))
+        elif not isinstance(item, Cited):
+            problems.append(Problem(where, item, "expected a {value, source, confidence} table",
+                                    str(path)))
     if problems:
         raise DataError(problems)
     values, provenance = split_cited(entry)
-    return Material(
-        id=material_id,
-        name=entry.get("name", material_id),
-        kind=kind,
-        family=entry.get("family", ""),
-        provenance=provenance,
-        **values,
-    )
+    words = {name: entry[name] for name in _DESCRIPTIVE if name in entry}
+    words.setdefault("name", material_id)
+    words.setdefault("family", "")
+    return Material(id=material_id, provenance=provenance, **words, **values)
 
 
 def load_materials(path: str | Path) -> dict[str, Material]:
