@@ -9,8 +9,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
+from ._cited import CONFIDENCE_LEVELS
+from .cells import catalogue
 from .design import load_design
 from .errors import PacksimInputError
+from .materials import library
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -55,6 +58,58 @@ def _info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _weakest(record: Any) -> str:
+    """The lowest confidence mark among a record's values."""
+    marks = [cited.confidence for _, cited in record.provenance]
+    return max(marks, key=CONFIDENCE_LEVELS.index) if marks else "-"
+
+
+def _catalogue_rows(records: dict[str, Any], columns: Sequence[tuple[str, str, str]]) -> str:
+    """A text table: one row per record, ``columns`` of (attribute, title, format spec)."""
+    titles = ["id", *(title for _, title, _ in columns), "weakest value"]
+    rows = []
+    for rid, record in records.items():
+        row = [rid]
+        for attr, _, fmt in columns:
+            value = getattr(record, attr)
+            row.append("-" if value is None else format(value, fmt))
+        rows.append([*row, _weakest(record)])
+    widths = [max(len(r[i]) for r in [titles, *rows]) for i in range(len(titles))]
+    lines = []
+    for r in [titles, *rows]:
+        first = f"{r[0]:<{widths[0]}}"
+        lines.append(first + "".join(f"  {text:>{w}}" for text, w in zip(r[1:], widths[1:])))
+    return "\n".join(lines)
+
+
+def _materials(args: argparse.Namespace) -> int:
+    lib = library()
+    if args.json:
+        print(json.dumps({mid: m.to_dict() for mid, m in lib.items()}, indent=2))
+        return EXIT_OK
+    print(_catalogue_rows(lib, [
+        ("kind", "kind", ""), ("family", "family", ""), ("density_kg_m3", "kg/m3", ".1f"),
+        ("youngs_modulus_pa", "E Pa", ".3g"), ("plateau_stress_pa", "plateau Pa", ".3g"),
+        ("ect_n_per_m", "ECT N/m", ".0f"), ("caliper_m", "caliper m", ".4f"),
+        ("co2e_kg_per_kg", "CO2e/kg", ".2f"),
+    ]))
+    print("\nsources and confidence of every value: packsim materials --json")
+    return EXIT_OK
+
+
+def _cells(args: argparse.Namespace) -> int:
+    cat = catalogue()
+    if args.json:
+        print(json.dumps({cid: c.to_dict() for cid, c in cat.items()}, indent=2))
+        return EXIT_OK
+    print(_catalogue_rows(cat, [
+        ("format", "format", ""), ("chemistry", "chem", ""), ("mass_kg", "mass kg", ".3f"),
+        ("energy_wh", "Wh", ".1f"), ("fragility_g", "fragility g", ".0f"),
+    ]))
+    print("\nsources and confidence of every value: packsim cells --json")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="packsim",
@@ -66,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("design", help="design file (TOML)")
     info.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     info.set_defaults(run=_info)
+    for name, run, text in (("materials", _materials, "the material library"),
+                            ("cells", _cells, "the cell catalogue")):
+        listing = sub.add_parser(name, help=f"list {text} with key values")
+        listing.add_argument("--json", action="store_true",
+                             help="every value with its source and confidence, as JSON")
+        listing.set_defaults(run=run)
     return parser
 
 

@@ -31,3 +31,18 @@ def test_info_table_is_readable(reference_path, capsys):
     assert f"{design.packaging_mass_kg:.3f} kg" in out
     assert f"{design.gross_mass_kg:.3f} kg" in out
     assert "container" in out and "cells" in out
+
+
+@pytest.mark.parametrize("command", ["materials", "cells"])
+def test_catalogue_listings_name_every_entry_and_json_carries_sources(command, capsys):
+    import packsim
+
+    records = packsim.library() if command == "materials" else packsim.catalogue()
+    assert main([command]) == 0
+    table = capsys.readouterr().out
+    assert all(rid in table for rid in records)
+    assert main([command, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == set(records)
+    for entry in data.values():
+        assert all(s["citation"] and s["confidence"] for s in entry["sources"].values())
