@@ -52,13 +52,15 @@ def _to_float(value: Any) -> Any:
     return value
 
 
-def _length(low: float, high: float, *, allow_zero: bool = False) -> Any:
-    """A length in metres within (low, high] (or [0, high] with ``allow_zero``)."""
+def _length(high: float, *, allow_zero: bool = False) -> Any:
+    """A length in metres within (0, high], or [0, high] with ``allow_zero``.
+
+    The upper bound catches absurd values, typically millimetres written as metres.
+    """
 
     def check(value: float) -> float:
-        too_small = value < 0 if allow_zero else value <= low
-        if too_small:
-            bound = ">= 0" if allow_zero else f"> {low:g}"
+        if value < 0 or (value == 0 and not allow_zero):
+            bound = ">= 0" if allow_zero else "> 0"
             raise PydanticCustomError("length_range", f"expected a length {bound} m")
         if value > high:
             hint = ""
@@ -128,10 +130,10 @@ class CustomCell(_Model):
     name: str = "custom cell"
     format: Literal["cylindrical", "prismatic", "pouch"]
     chemistry: str = ""
-    diameter_m: _length(0.0, 0.5) | None = None
-    length_m: _length(0.0, 2.0) | None = None
-    thickness_m: _length(0.0, 0.5) | None = None
-    height_m: _length(0.0, 2.0)
+    diameter_m: _length(0.5) | None = None
+    length_m: _length(2.0) | None = None
+    thickness_m: _length(0.5) | None = None
+    height_m: _length(2.0)
     mass_kg: _positive(200.0, "kg")
     nominal_voltage_v: _positive(1000.0, "V")
     capacity_ah: _positive(2000.0, "Ah")
@@ -150,7 +152,7 @@ class CustomCell(_Model):
         return self
 
     def to_cell(self) -> Cell:
-        """This cell as a :class:`~packsim.Cell` (its provenance is the design file)."""
+        """This cell as a :class:`~packsim.Cell` (without cited provenance: the data are the user's)."""
         return Cell(id="custom", **self.model_dump())
 
 
@@ -167,8 +169,8 @@ class Product(_Model):
     columns: _count(1000)
     layers: _count(100) = 1
     orientation: Literal["upright", "flat"] = "upright"
-    spacing_m: _length(0.0, 0.5, allow_zero=True)
-    layer_gap_m: _length(0.0, 0.5, allow_zero=True) = 0.0
+    spacing_m: _length(0.5, allow_zero=True)
+    layer_gap_m: _length(0.5, allow_zero=True) = 0.0
 
     @model_validator(mode="after")
     def _one_cell_source(self) -> Product:
@@ -207,10 +209,10 @@ class Insert(_Model):
     """
 
     material: _material_id("foam")
-    bottom_thickness_m: _length(0.0, 0.5)
-    top_thickness_m: _length(0.0, 0.5)
-    side_thickness_m: _length(0.0, 0.5)
-    clearance_m: _length(0.0, 0.05, allow_zero=True) = 0.0005
+    bottom_thickness_m: _length(0.5)
+    top_thickness_m: _length(0.5)
+    side_thickness_m: _length(0.5)
+    clearance_m: _length(0.05, allow_zero=True) = 0.0005
 
 
 class Dividers(_Model):
@@ -220,13 +222,13 @@ class Dividers(_Model):
     """
 
     material: _material_id("board", "solid")
-    thickness_m: _length(0.0, 0.05)
+    thickness_m: _length(0.05)
 
 
 class _Container(_Model):
-    inner_length_m: _length(0.0, 5.0) | None = None
-    inner_width_m: _length(0.0, 5.0) | None = None
-    inner_height_m: _length(0.0, 5.0) | None = None
+    inner_length_m: _length(5.0) | None = None
+    inner_width_m: _length(5.0) | None = None
+    inner_height_m: _length(5.0) | None = None
 
     @property
     def explicit_inner_dims_m(self) -> tuple[float | None, float | None, float | None]:
@@ -253,7 +255,7 @@ class RigidBox(_Container):
 
     type: Literal["rigid"]
     material: _material_id("solid")
-    wall_thickness_m: _length(0.0, 0.05)
+    wall_thickness_m: _length(0.05)
 
 
 Container = Annotated[Union[CorrugatedBox, RigidBox], Field(discriminator="type")]
@@ -316,6 +318,12 @@ class Design(_Model):
             raise DesignError(problems)
         return design
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Worker processes rebuild the geometry rather than receive megabytes of meshes.
+        state = super().__getstate__()
+        state["__dict__"] = {k: v for k, v in state["__dict__"].items() if k != "geometry"}
+        return state
+
     def to_dict(self) -> dict[str, Any]:
         """The design as plain nested dictionaries (SI floats), the inverse of :meth:`from_dict`."""
         return self.model_dump(exclude_none=True)
@@ -356,10 +364,14 @@ class Design(_Model):
             node: Any = data
             model: Any = type(self)
             for depth, key in enumerate(parents):
-                model = _submodel(model, key, node.get(key) if isinstance(node, dict) else None)
-                if model is None or not isinstance(node.get(key), dict):
-                    where = ".".join(parents[: depth + 1])
-                    problems.append(Problem(path, value, f"{where!r} is not a table of this design"))
+                model = _submodel(model, key, node.get(key))
+                where = ".".join(parents[: depth + 1])
+                if model is None and not isinstance(node.get(key), dict):
+                    problems.append(Problem(path, value, f"{where!r} is not a table of a design"))
+                    break
+                if not isinstance(node.get(key), dict):
+                    problems.append(Problem(
+                        path, value, f"this design has no {where!r} table; give the whole table"))
                     break
                 node = node[key]
             else:

@@ -33,6 +33,17 @@ def test_engineering_units_in_files_become_the_same_si_values(tmp_path):
     assert Design.from_dict(data) == si
 
 
+def test_designs_pickle_small_and_equal_after_their_geometry_is_built():
+    import pickle
+
+    d = Design.from_dict(block_design_dict())
+    fresh = len(pickle.dumps(d))
+    assert d.packaging_mass_kg > 0
+    copy = pickle.loads(pickle.dumps(d))
+    assert copy == d and len(pickle.dumps(d)) == fresh
+    assert copy.packaging_mass_kg == d.packaging_mass_kg
+
+
 def test_designs_are_frozen_and_hashable():
     d = Design.from_dict(block_design_dict())
     with pytest.raises(pydantic.ValidationError):
@@ -68,8 +79,10 @@ def test_replace_rejects_unknown_paths_and_invalid_values_with_design_errors():
     d = Design.from_dict(block_design_dict())
     with pytest.raises(DesignError, match=r"insert\.bottom_thicknes_m.*did you mean 'bottom_thickness_m'"):
         d.replace({"insert.bottom_thicknes_m": 0.02})
-    with pytest.raises(DesignError, match=r"nosuch"):
+    with pytest.raises(DesignError, match=r"'nosuch' is not a table"):
         d.replace({"nosuch.field": 1})
+    with pytest.raises(DesignError, match=r"no 'dividers' table; give the whole table"):
+        d.replace({"dividers.thickness_m": 0.003})
     with pytest.raises(DesignError, match=r"insert\.bottom_thickness_m = -0\.01"):
         d.replace({"insert.bottom_thickness_m": -0.01})
 
