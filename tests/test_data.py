@@ -96,3 +96,23 @@ def test_cell_energy_is_voltage_times_capacity_and_density_is_plausible(cell):
     assert 1500 < cell.mass_kg / volume < 3500
     # UN 38.3 T.4: 150 g for cells up to 500 g, 50 g above.
     assert cell.fragility_g == (150.0 if cell.mass_kg <= 0.5 else 50.0)
+
+
+@pytest.mark.parametrize("name", ["materials.toml", "cells.toml", "fefco.toml"])
+def test_every_reference_is_cited_by_some_value(name):
+    import tomllib
+    from importlib import resources
+
+    raw = tomllib.loads((resources.files("packsim") / "data" / name).read_text())
+    cited = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "source" in node and "value" in node:
+                cited.add(node["source"])
+            for key, child in node.items():
+                if key != "references":
+                    walk(child)
+
+    walk(raw)
+    assert set(raw["references"]) == cited
