@@ -1,0 +1,117 @@
+"""Linear solves and buckling eigenvalues for grid models with prescribed displacements.
+
+Constrained degrees of freedom keep their rows in the matrix as identity rows (their columns moved
+to the right-hand side), so matrices keep the grid's CSR pattern. The default solver is conjugate
+gradients preconditioned by smoothed-aggregation AMG with the six rigid-body modes as near-null
+space (see shared/reference/perf-notes.md: 9 iterations at 45k and 208k DOFs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyamg
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+
+def constrain(matrix: sp.csr_matrix, fixed: np.ndarray, diagonal: float = 1.0) -> sp.csr_matrix:
+    """Zero the rows and columns of ``fixed`` dofs (boolean mask) and put ``diagonal`` on them."""
+    k = matrix.tocsr(copy=True)
+    rows = np.repeat(np.arange(k.shape[0]), np.diff(k.indptr))
+    k.data[fixed[rows] | fixed[k.indices]] = 0.0
+    diag = np.where(fixed, diagonal, 0.0)
+    return (k + sp.diags(diag, format="csr")).tocsr()
+
+
+def rigid_body_modes(points: np.ndarray) -> np.ndarray:
+    """The six rigid-body displacement fields of nodes ``points`` (n, 3): (3 n, 6)."""
+    n = len(points)
+    b = np.zeros((n, 3, 6))
+    b[:, 0, 0] = b[:, 1, 1] = b[:, 2, 2] = 1.0
+    x, y, z = points.T
+    b[:, 1, 3], b[:, 2, 3] = -z, y
+    b[:, 0, 4], b[:, 2, 4] = z, -x
+    b[:, 0, 5], b[:, 1, 5] = -y, x
+    return b.reshape(3 * n, 6)
+
+
+class LinearSolver:
+    """Solves K u = f repeatedly for one constrained stiffness matrix.
+
+    Parameters
+    ----------
+    k_free : csr_matrix
+        Stiffness with constrained rows/columns replaced by identity (see :func:`constrain`).
+    points : ndarray
+        Node coordinates (n, 3), for the rigid-body near-null space of the AMG hierarchy.
+    method : {"amg", "direct"}
+        AMG-preconditioned CG (default, scales to 10^5-10^6 DOFs) or SuperLU (small models).
+    rtol : float
+        Relative residual tolerance of CG.
+    """
+
+    def __init__(self, k_free: sp.csr_matrix, points: np.ndarray, method: str = "amg",
+                 rtol: float = 1e-10):
+        self.k = k_free
+        self.method = method
+        self.rtol = rtol
+        self.iterations: list[int] = []
+        if method == "amg":
+            # Scale the rotation modes to the model size so that all six columns are O(1).
+            centred = points - points.mean(axis=0)
+            scale = max(float(np.abs(centred).max()), 1e-12)
+            self._amg = pyamg.smoothed_aggregation_solver(
+                k_free, B=rigid_body_modes(centred / scale), symmetry="symmetric", max_coarse=500
+            )
+            self.preconditioner = self._amg.aspreconditioner(cycle="V")
+        elif method == "direct":
+            self._lu = spla.splu(k_free.tocsc())
+            self.preconditioner = spla.LinearOperator(k_free.shape, self._lu.solve)
+        else:
+            raise ValueError(f"unknown solver method {method!r}; expected 'amg' or 'direct'")
+
+    def solve(self, f: np.ndarray) -> np.ndarray:
+        """Displacements for the right-hand side ``f``."""
+        if self.method == "direct":
+            return self._lu.solve(f)
+        count = [0]
+
+        def tick(_: np.ndarray) -> None:
+            count[0] += 1
+
+        u, info = spla.cg(self.k, f, rtol=self.rtol, atol=0.0, M=self.preconditioner,
+                          maxiter=2000, callback=tick)
+        if info != 0:
+            raise RuntimeError(f"CG did not converge in {count[0]} iterations (info={info})")
+        self.iterations.append(count[0])
+        return u
+
+
+def solve_with_prescribed(k: sp.csr_matrix, f: np.ndarray, fixed: np.ndarray, values: np.ndarray,
+                          points: np.ndarray, method: str = "amg",
+                          rtol: float = 1e-10) -> tuple[np.ndarray, LinearSolver]:
+    """Solve K u = f with u[fixed] = values[fixed]; returns u and the reusable solver."""
+    rhs = f - k @ np.where(fixed, values, 0.0)
+    rhs[fixed] = values[fixed]
+    solver = LinearSolver(constrain(k, fixed), points, method=method, rtol=rtol)
+    return solver.solve(rhs), solver
+
+
+def buckling_factors(solver: LinearSolver, k_geo: sp.csr_matrix, fixed: np.ndarray,
+                     n_modes: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest positive load factors lambda with (K + lambda K_G) phi = 0, and their modes.
+
+    Solved as the largest eigenvalues mu = 1 / lambda of -K_G phi = mu K phi by Lanczos (ARPACK)
+    with one stiffness solve per iteration: the wanted mu are the largest and well separated from
+    the cluster near zero, so few iterations are needed. Constrained dofs have zero rows in K_G
+    and identity rows in K, so their eigenvalues are 0.
+    """
+    kg = constrain(k_geo, fixed, diagonal=0.0)
+    n = kg.shape[0]
+    k_inv = spla.LinearOperator((n, n), matvec=solver.solve, dtype=float)
+    count = min(n - 1, max(n_modes + 2, 6))
+    mu, modes = spla.eigsh(-kg, k=count, M=solver.k, Minv=k_inv, which="LA", tol=1e-10)
+    order = np.argsort(mu)[::-1]
+    mu, modes = mu[order], modes[:, order]
+    positive = mu > 0
+    return 1.0 / mu[positive][:n_modes], modes[:, positive][:, :n_modes]
