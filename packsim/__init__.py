@@ -1,7 +1,8 @@
 """packsim: lighter, compliant shipping packages for lithium-ion cells.
 
-The public API: design files and their validation, the material library and cell catalogue, and
-the geometry and masses of a design.
+The public API: design files and their validation, the material library and cell catalogue, the
+geometry and masses of a design, stacking loads and box compression strength, and the static
+compression of a whole package by finite elements.
 
 >>> import packsim
 >>> design = packsim.load_design("geometries/a-21700-eps-rsc.toml")  # doctest: +SKIP
@@ -10,6 +11,7 @@ the geometry and masses of a design.
 
 from ._cited import Cited, DataError
 from .cells import Cell, catalogue, get_cell, load_cells
+from .compression import CompressionResult, Peak, simulate_compression
 from .design import (
     CorrugatedBox,
     CustomCell,
@@ -24,6 +26,16 @@ from .errors import DesignError, PacksimInputError, Problem
 from .fefco import RscBlank, rsc_blank
 from .geometry import Assembly, Part, build_assembly
 from .materials import Material, get_material, library, load_materials
+from .stacking import (
+    Derating,
+    StackingConditions,
+    derating,
+    design_bct_n,
+    mckee_bct_n,
+    mckee_full_bct_n,
+    required_bct_n,
+    stack_load_n,
+)
 
 __version__ = "0.1.0"
 
@@ -31,6 +43,17 @@ __all__ = [
     "Assembly",
     "Cell",
     "Cited",
+    "CompressionResult",
+    "Derating",
+    "Peak",
+    "StackingConditions",
+    "derating",
+    "design_bct_n",
+    "mckee_bct_n",
+    "mckee_full_bct_n",
+    "required_bct_n",
+    "simulate_compression",
+    "stack_load_n",
     "CorrugatedBox",
     "CustomCell",
     "DataError",

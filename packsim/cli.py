@@ -64,6 +64,54 @@ def _weakest(record: Any) -> str:
     return max(marks, key=CONFIDENCE_LEVELS.index) if marks else "-"
 
 
+def format_compression(result: dict[str, Any]) -> str:
+    """The ``packsim compress`` report for :meth:`CompressionResult.to_dict` data."""
+    lines = [
+        f"design            {result['design_name']}",
+        f"platen load       {result['load_n']:.1f} N"
+        + (f" (stack {result['inputs']['stack_height_m']:g} m)"
+           if result["inputs"].get("stack_height_m") else ""),
+        f"deflection        {result['deflection_m'] * 1e3:.4f} mm",
+        f"stiffness         {result['stiffness_n_per_m'] / 1e6:.2f} kN/mm",
+        f"floor reaction    {result['reaction_n']:.1f} N",
+    ]
+    if result["bct_mckee_n"] is not None:
+        lines.append(f"McKee BCT         {result['bct_mckee_n']:.1f} N "
+                     f"({result['bct_mckee_n'] / max(result['load_n'], 1e-12):.2f} x load, lab value)")
+    if result["buckling_factor"] is not None:
+        lines.append(f"buckling          {result['buckling_load_n']:.4g} N "
+                     f"({result['buckling_factor']:.3g} x load, linear)")
+    lines += ["", f"{'part':<12}{'max von Mises kPa':>20}{'max strain':>14}   where (mm)"]
+    for part, peak in result["max_von_mises_pa"].items():
+        strain = result["max_strain"][part]["value"]
+        at = ", ".join(f"{v * 1e3:.0f}" for v in peak["at_m"])
+        lines.append(f"{part:<12}{peak['value'] / 1e3:>20.2f}{strain:>14.2e}   {at}")
+    lines += ["", f"{result['dofs']} DOFs, {result['wall_s']['total']:.2f} s"]
+    return "\n".join(lines)
+
+
+def _compress(args: argparse.Namespace) -> int:
+    from .compression import simulate_compression
+
+    design = load_design(args.design)
+    result = simulate_compression(design, load_n=args.load, stack_height_m=args.stack_height,
+                                  mesh_size_m=args.mesh_size, buckling=not args.no_buckling)
+    if args.vtu:
+        result.to_vtu(args.vtu)
+    print(result.to_json() if args.json else format_compression(result.to_dict()))
+    return EXIT_OK
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
 def _catalogue_rows(records: dict[str, Any], columns: Sequence[tuple[str, str, str]]) -> str:
     """A text table: one row per record, ``columns`` of (attribute, title, format spec)."""
     titles = ["id", *(title for _, title, _ in columns), "weakest value"]
@@ -121,6 +169,18 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("design", help="design file (TOML)")
     info.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     info.set_defaults(run=_info)
+    compress = sub.add_parser("compress", help="static compression (stacking) by finite elements")
+    compress.add_argument("design", help="design file (TOML)")
+    load = compress.add_mutually_exclusive_group()
+    load.add_argument("--stack-height", type=_positive_float, metavar="M",
+                      help="stack height including this package, m (default 3.0, UN 6.1.5.6)")
+    load.add_argument("--load", type=_positive_float, metavar="N", help="platen load, N")
+    compress.add_argument("--mesh-size", type=_positive_float, metavar="M",
+                          help="largest element edge, m")
+    compress.add_argument("--no-buckling", action="store_true", help="skip the buckling analysis")
+    compress.add_argument("--vtu", metavar="PATH", help="write mesh and fields for ParaView")
+    compress.add_argument("--json", action="store_true", help="print a JSON object")
+    compress.set_defaults(run=_compress)
     for name, run, text in (("materials", _materials, "the material library"),
                             ("cells", _cells, "the cell catalogue")):
         listing = sub.add_parser(name, help=f"list {text} with key values")
@@ -133,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
+    if getattr(args, "command", None) == "compress" and args.load is None and args.stack_height is None:
+        args.stack_height = 3.0
     try:
         return args.run(args)
     except PacksimInputError as exc:

@@ -152,4 +152,4 @@ def test_geometric_stiffness_is_symmetric_and_scales_with_stress():
     kg = g.geometric_stiffness(stress)
     assert abs(kg - kg.T).max() <= 1e-12 * abs(kg).max()
     assert abs(g.geometric_stiffness(2 * stress) - 2 * kg).max() <= 1e-12 * abs(kg).max()
-    assert isinstance(kg, sp.csr_matrix)
+    assert isinstance(kg, sp.bsr_matrix)

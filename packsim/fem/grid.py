@@ -2,8 +2,8 @@
 
 Node (i, j, k) has index ``i + nx * (j + ny * k)`` and degrees of freedom ``3 * node + component``.
 Each node couples only to its 27 grid neighbours, so a matrix is first summed into a dense array of
-3 x 3 blocks, ``blocks[node, neighbour offset]``, by strided slice additions (no scatter), and then
-turned into CSR with a pattern that is known in closed form. Elements with material ``-1`` are void.
+3 x 3 blocks, ``blocks[node, neighbour offset]``, by 64 slice additions (no scatter), and then
+becomes a block-sparse (BSR, 3 x 3) matrix whose pattern is known in closed form. Elements with material ``-1`` are void.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from . import hex8
 _OFFSETS = np.array([(dx, dy, dz) for dz in (-1, 0, 1) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
 # scikit-fem's local corner order for MeshHex, as indices into hex8.CORNERS.
 _SKFEM_CORNER_ORDER = [0, 2, 1, 4, 3, 6, 5, 7]
-# Elements per assembly chunk (z-slabs of about this many elements bound the temporary memory).
-_CHUNK = 20000
 
 
 def _offset_index(delta: np.ndarray) -> int:
@@ -111,87 +109,92 @@ class StructuredGrid:
         i, j, k = self.solid_elements.T
         corners = hex8.CORNERS[_SKFEM_CORNER_ORDER]
         t = np.stack([self.node_index(i + cx, j + cy, k + cz) for cx, cy, cz in corners])
-        return skfem.MeshHex(self.points.T, t, validate=False, sort_t=False)
+        return skfem.MeshHex(np.ascontiguousarray(self.points.T), np.ascontiguousarray(t),
+                             validate=False, sort_t=False)
 
     # -- assembly -------------------------------------------------------------------------------
 
-    def _blocks(self, element_matrix) -> np.ndarray:
-        """Sum element matrices into neighbour blocks (nx, ny, nz, 27, 3, 3).
-
-        ``element_matrix(k0, k1)`` returns the 24 x 24 matrices of elements with z-index in
-        [k0, k1) as an array (ex, ey, k1 - k0, 24, 24) (zero for void elements).
-        """
+    def _empty_blocks(self) -> np.ndarray:
+        """Zero neighbour blocks (z, y, x, neighbour, 3, 3): node-major, as BSR block rows."""
         nx, ny, nz = self.shape
-        ex, ey, ez = nx - 1, ny - 1, nz - 1
-        blocks = np.zeros((nx, ny, nz, 27, 3, 3))
-        step = max(1, _CHUNK // max(1, ex * ey))
-        for k0 in range(0, ez, step):
-            k1 = min(ez, k0 + step)
-            ke = element_matrix(k0, k1).reshape(ex, ey, k1 - k0, 8, 3, 8, 3)
-            for a, (ax, ay, az) in enumerate(hex8.CORNERS):
-                for b, corner_b in enumerate(hex8.CORNERS):
-                    o = _offset_index(corner_b - hex8.CORNERS[a])
-                    blocks[ax:ax + ex, ay:ay + ey, k0 + az:k1 + az, o] += ke[:, :, :, a, :, b, :]
-        return blocks
+        return np.zeros((nz, ny, nx, 27, 3, 3))
+
+    def _corner_pairs(self):
+        """(node slices of corner a of every element in block layout, offset index, a, b)."""
+        nx, ny, nz = self.shape
+        for a, (ax, ay, az) in enumerate(hex8.CORNERS):
+            where = (slice(az, az + nz - 1), slice(ay, ay + ny - 1), slice(ax, ax + nx - 1))
+            for b, corner_b in enumerate(hex8.CORNERS):
+                yield where, _offset_index(corner_b - hex8.CORNERS[a]), a, b
 
     @cached_property
     def _pattern(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Mask of existing neighbours (n_nodes, 27), CSR indptr and column indices."""
+        """Existing neighbours (n_nodes * 27,), BSR indptr and block column indices."""
         nx, ny, nz = self.shape
-        i, j, k = np.meshgrid(np.arange(nx), np.arange(ny), np.arange(nz), indexing="ij")
-        ijk = np.stack([i.ravel("F"), j.ravel("F"), k.ravel("F")], axis=1)
-        nbr = ijk[:, None, :] + _OFFSETS[None, :, :]
-        valid = np.all((nbr >= 0) & (nbr < np.array([nx, ny, nz])), axis=2)
-        node = np.arange(self.n_nodes)
-        delta = _OFFSETS @ np.array([1, nx, nx * ny])
-        cols = 3 * (node[:, None, None, None] + delta[None, None, :, None]) + np.arange(3)[None, None, None, :]
-        cols = np.broadcast_to(cols, (self.n_nodes, 3, 27, 3))
-        mask = np.broadcast_to(valid[:, None, :, None], cols.shape)
-        indices = cols[mask].astype(np.int32 if self.ndof < 2**31 else np.int64)
-        per_row = np.repeat(3 * valid.sum(axis=1), 3)
-        indptr = np.concatenate([[0], np.cumsum(per_row)]).astype(indices.dtype)
-        return valid, indptr, indices
+        k, j, i = np.meshgrid(np.arange(nz), np.arange(ny), np.arange(nx), indexing="ij")
+        valid = np.ones((self.n_nodes, 27), dtype=bool)
+        for axis, (c, n) in enumerate(((i, nx), (j, ny), (k, nz))):
+            step = c.reshape(-1, 1) + _OFFSETS[:, axis]
+            valid &= (step >= 0) & (step < n)
+        index_type = np.int32 if self.n_nodes < 2**31 // 27 else np.int64
+        delta = (_OFFSETS @ np.array([1, nx, nx * ny])).astype(index_type)
+        node = np.arange(self.n_nodes, dtype=index_type)
+        indices = np.compress(valid.ravel(), (node[:, None] + delta[None, :]).ravel())
+        indptr = np.concatenate([[0], np.cumsum(valid.sum(axis=1))]).astype(index_type)
+        return valid.ravel(), indptr, indices
 
-    def _csr(self, blocks: np.ndarray) -> sp.csr_matrix:
+    def _bsr(self, blocks: np.ndarray) -> sp.bsr_matrix:
+        """Block-sparse (3 x 3 blocks) matrix of neighbour blocks laid out as by
+        :meth:`_empty_blocks`. ``np.compress`` copies whole blocks: an order of magnitude faster
+        than boolean indexing here."""
         valid, indptr, indices = self._pattern
-        b = _node_major(blocks)
-        data = np.transpose(b, (0, 2, 1, 3))[np.broadcast_to(valid[:, None, :, None], (len(b), 3, 27, 3))]
-        return sp.csr_matrix((data, indices, indptr), shape=(self.ndof, self.ndof))
+        data = np.compress(valid, blocks.reshape(-1, 3, 3), axis=0)
+        return sp.bsr_matrix((data, indices, indptr), shape=(self.ndof, self.ndof))
 
-    def stiffness(self) -> sp.csr_matrix:
+    @cached_property
+    def element_types(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct (material, size) element kinds: type index per element (-1 void), the kinds'
+        material and side lengths. A tensor grid has few distinct element sizes."""
+        sizes = self.element_sizes.reshape(-1, 3)
+        key = np.column_stack([self.material.reshape(-1), np.round(sizes, 12)])
+        kinds, inverse = np.unique(key, axis=0, return_inverse=True)
+        types = inverse.reshape(self.material.shape)
+        types = np.where(self.material >= 0, types, -1)
+        return types, kinds[:, 0].astype(int), kinds[:, 1:]
+
+    def stiffness(self) -> sp.bsr_matrix:
         """Global stiffness matrix (ndof x ndof), N/m. Rows of nodes outside the solid are zero."""
-        qs = [hex8.stiffness_terms(v) for v in self.voigt]
-        sizes = self.element_sizes
+        types, kind_material, kind_sizes = self.element_types
+        table = np.zeros((len(kind_material) + 1, 24, 24))  # last row: void
+        for m, v in enumerate(self.voigt):
+            sel = kind_material == m
+            if sel.any():
+                table[:-1][sel] = hex8.box_stiffness(hex8.stiffness_terms(v), kind_sizes[sel], self.bubbles)
+        # (a, b, kind, 3, 3), contiguous per corner pair; np.take on axis 0 gathers whole blocks.
+        table = np.ascontiguousarray(table.reshape(-1, 8, 3, 8, 3).transpose(1, 3, 0, 2, 4))
+        types = types.transpose(2, 1, 0)  # block layout order (z, y, x)
+        blocks = self._empty_blocks()
+        for where, o, a, b in self._corner_pairs():
+            blocks[(*where, o)] += np.take(table[a, b], types, axis=0)
+        return self._bsr(blocks)
 
-        def element_matrix(k0: int, k1: int) -> np.ndarray:
-            mat = self.material[:, :, k0:k1]
-            out = np.zeros((*mat.shape, 24, 24))
-            for m, q in enumerate(qs):
-                sel = mat == m
-                if sel.any():
-                    out[sel] = hex8.box_stiffness(q, sizes[:, :, k0:k1][sel], self.bubbles)
-            return out
-
-        return self._csr(self._blocks(element_matrix))
-
-    def geometric_stiffness(self, stress: np.ndarray) -> sp.csr_matrix:
+    def geometric_stiffness(self, stress: np.ndarray) -> sp.bsr_matrix:
         """Geometric (initial-stress) stiffness for element stresses ``stress`` (ex, ey, ez, 3, 3), Pa.
 
         K_G[(f,k),(g,k)] = integral of sigma_ij dN_f/dx_i dN_g/dx_j, with each element's stress taken
         as constant (its centre value).
         """
         r = hex8.gradient_products()[:, :, :8, :8]
-        sizes = self.element_sizes
-        eye = np.eye(3)
-
-        def element_matrix(k0: int, k1: int) -> np.ndarray:
-            h = sizes[:, :, k0:k1]
-            w = h.prod(-1)[..., None, None] / (h[..., :, None] * h[..., None, :])
-            s = np.where((self.material[:, :, k0:k1] >= 0)[..., None, None], stress[:, :, k0:k1], 0.0)
-            scalar = np.einsum("...ij,ijfg->...fg", s * w, r)
-            return np.einsum("...fg,kl->...fkgl", scalar, eye).reshape(*scalar.shape[:3], 24, 24)
-
-        return self._csr(self._blocks(element_matrix))
+        h = self.element_sizes
+        weights = h.prod(-1)[..., None, None] / (h[..., :, None] * h[..., None, :])
+        s = np.where((self.material >= 0)[..., None, None], stress * weights, 0.0)
+        s = s.transpose(2, 1, 0, 3, 4).reshape(*s.shape[:3][::-1], 9)
+        blocks = self._empty_blocks()
+        for where, o, a, b in self._corner_pairs():
+            scalar = s @ r[:, :, a, b].reshape(9)
+            for c in range(3):
+                blocks[(*where, o, c, c)] += scalar
+        return self._bsr(blocks)
 
     # -- results ----------------------------------------------------------------------------------
 
@@ -213,12 +216,6 @@ class StructuredGrid:
             sel = self.material == m
             stress[sel] = np.einsum("ijkl,nkl->nij", hex8.tensor_from_voigt(d), strain[sel])
         return stress
-
-
-def _node_major(blocks: np.ndarray) -> np.ndarray:
-    """(nx, ny, nz, 27, 3, 3) -> (n_nodes, 27, 3, 3) with node index i + nx (j + ny k)."""
-    nx, ny, nz = blocks.shape[:3]
-    return blocks.transpose(2, 1, 0, 3, 4, 5).reshape(nx * ny * nz, 27, 3, 3)
 
 
 def von_mises(stress: np.ndarray) -> np.ndarray:

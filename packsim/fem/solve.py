@@ -14,13 +14,21 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 
-def constrain(matrix: sp.csr_matrix, fixed: np.ndarray, diagonal: float = 1.0) -> sp.csr_matrix:
-    """Zero the rows and columns of ``fixed`` dofs (boolean mask) and put ``diagonal`` on them."""
-    k = matrix.tocsr(copy=True)
-    rows = np.repeat(np.arange(k.shape[0]), np.diff(k.indptr))
-    k.data[fixed[rows] | fixed[k.indices]] = 0.0
-    diag = np.where(fixed, diagonal, 0.0)
-    return (k + sp.diags(diag, format="csr")).tocsr()
+def constrain(matrix: sp.bsr_matrix, fixed: np.ndarray, diagonal: float = 1.0) -> sp.bsr_matrix:
+    """Zero the rows and columns of ``fixed`` dofs (boolean mask) and put ``diagonal`` on them.
+
+    Works on the 3 x 3 block matrices of the grid, whose diagonal blocks always exist, so the
+    pattern is kept.
+    """
+    k = sp.bsr_matrix(matrix, blocksize=(3, 3), copy=True)
+    fixed3 = fixed.reshape(-1, 3)
+    block_row = np.repeat(np.arange(len(k.indptr) - 1), np.diff(k.indptr))
+    zero = fixed3[block_row][:, :, None] | fixed3[k.indices][:, None, :]
+    k.data[zero] = 0.0
+    on_diagonal = block_row == k.indices
+    eye = np.eye(3)[None, :, :] * (diagonal * fixed3[block_row[on_diagonal]])[:, :, None]
+    k.data[on_diagonal] += eye
+    return k
 
 
 def rigid_body_modes(points: np.ndarray) -> np.ndarray:
@@ -40,7 +48,7 @@ class LinearSolver:
 
     Parameters
     ----------
-    k_free : csr_matrix
+    k_free : sparse matrix
         Stiffness with constrained rows/columns replaced by identity (see :func:`constrain`).
     points : ndarray
         Node coordinates (n, 3), for the rigid-body near-null space of the AMG hierarchy.
@@ -50,8 +58,8 @@ class LinearSolver:
         Relative residual tolerance of CG.
     """
 
-    def __init__(self, k_free: sp.csr_matrix, points: np.ndarray, method: str = "amg",
-                 rtol: float = 1e-10):
+    def __init__(self, k_free: sp.spmatrix, points: np.ndarray, method: str = "amg",
+                 rtol: float = 1e-8):
         self.k = k_free
         self.method = method
         self.rtol = rtol
@@ -61,11 +69,12 @@ class LinearSolver:
             centred = points - points.mean(axis=0)
             scale = max(float(np.abs(centred).max()), 1e-12)
             self._amg = pyamg.smoothed_aggregation_solver(
-                k_free, B=rigid_body_modes(centred / scale), symmetry="symmetric", max_coarse=500
+                k_free, B=rigid_body_modes(centred / scale), symmetry="symmetric", max_coarse=300,
+                coarse_solver="splu",
             )
             self.preconditioner = self._amg.aspreconditioner(cycle="V")
         elif method == "direct":
-            self._lu = spla.splu(k_free.tocsc())
+            self._lu = spla.splu(sp.csc_matrix(k_free))
             self.preconditioner = spla.LinearOperator(k_free.shape, self._lu.solve)
         else:
             raise ValueError(f"unknown solver method {method!r}; expected 'amg' or 'direct'")
@@ -87,17 +96,23 @@ class LinearSolver:
         return u
 
 
-def solve_with_prescribed(k: sp.csr_matrix, f: np.ndarray, fixed: np.ndarray, values: np.ndarray,
+def solve_with_prescribed(k: sp.spmatrix, f: np.ndarray, fixed: np.ndarray, values: np.ndarray,
                           points: np.ndarray, method: str = "amg",
-                          rtol: float = 1e-10) -> tuple[np.ndarray, LinearSolver]:
-    """Solve K u = f with u[fixed] = values[fixed]; returns u and the reusable solver."""
+                          rtol: float = 1e-8) -> tuple[np.ndarray, LinearSolver]:
+    """Solve K u = f with u[fixed] = values[fixed]; returns u and the reusable solver.
+
+    Constrained rows get the mean free diagonal, so that they are scaled like the rest of the
+    matrix (a unit diagonal among entries of 1e6-1e9 N/m would spoil the AMG smoothers).
+    """
+    diagonal = k.diagonal()
+    scale = float(diagonal[~fixed].mean()) if (~fixed).any() else 1.0
     rhs = f - k @ np.where(fixed, values, 0.0)
-    rhs[fixed] = values[fixed]
-    solver = LinearSolver(constrain(k, fixed), points, method=method, rtol=rtol)
+    rhs[fixed] = scale * values[fixed]
+    solver = LinearSolver(constrain(k, fixed, diagonal=scale), points, method=method, rtol=rtol)
     return solver.solve(rhs), solver
 
 
-def buckling_factors(solver: LinearSolver, k_geo: sp.csr_matrix, fixed: np.ndarray,
+def buckling_factors(solver: LinearSolver, k_geo: sp.spmatrix, fixed: np.ndarray,
                      n_modes: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Smallest positive load factors lambda with (K + lambda K_G) phi = 0, and their modes.
 

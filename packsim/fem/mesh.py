@@ -1,0 +1,162 @@
+"""Hexahedral grid of a whole package: container walls, insert foam, dividers and cells, tagged.
+
+Grid lines run through every part boundary; intervals are then split to the requested element
+size. For the static model the pocket clearance is closed (cells bonded to their pockets) and
+gaps thinner than the merge tolerance vanish; round cells are resolved as staircases.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .._cited import load_cited_entries, load_packaged
+from ..materials import library
+from .grid import StructuredGrid
+from .hex8 import isotropic_voigt
+
+if TYPE_CHECKING:
+    from ..design import Design
+
+#: Part groups of a package model, in material-index order.
+PARTS = ("container", "insert", "dividers", "cells")
+CONTAINER, INSERT, DIVIDERS, CELLS = range(4)
+
+
+@cache
+def cell_body() -> tuple[float, float]:
+    """Young's modulus (Pa) and Poisson ratio of the cell body in package models (data/fe.toml)."""
+    entry = load_packaged("fe.toml", lambda p: load_cited_entries(p, "model"))["cell_body"]
+    return float(entry["youngs_modulus_pa"].value), float(entry["poisson_ratio"].value)
+
+
+@dataclass(frozen=True, eq=False)
+class PackageMesh:
+    """A package as a structured grid with part groups (see :data:`PARTS`).
+
+    Attributes
+    ----------
+    grid : StructuredGrid
+        Material index = part group index; -1 is void.
+    materials : tuple of str
+        Material id of each part group ("" for an absent group; the cell id for cells).
+    """
+
+    grid: StructuredGrid
+    materials: tuple[str, str, str, str]
+
+    @property
+    def dofs(self) -> int:
+        return self.grid.ndof
+
+
+def _breakpoints(values: list[float], protected: list[float], merge_m: float) -> np.ndarray:
+    """Sorted unique coordinates; unprotected ones within ``merge_m`` of a kept one are dropped."""
+    keep: list[tuple[float, bool]] = []
+    tagged = sorted([(v, True) for v in protected] + [(v, False) for v in values])
+    for v, is_protected in tagged:
+        if keep and v - keep[-1][0] < merge_m:
+            if is_protected and not keep[-1][1]:
+                keep[-1] = (v, True)
+            continue
+        keep.append((v, is_protected))
+    return np.array([v for v, _ in keep])
+
+
+def _subdivide(points: np.ndarray, size: float) -> np.ndarray:
+    out = [points[:1]]
+    for a, b in zip(points[:-1], points[1:]):
+        n = max(1, math.ceil((b - a) / size - 1e-9))
+        out.append(np.linspace(a, b, n + 1)[1:])
+    return np.concatenate(out)
+
+
+def package_mesh(design: Design, mesh_size_m: float | None = None) -> PackageMesh:
+    """Build the grid model of ``design``.
+
+    Parameters
+    ----------
+    design : Design
+    mesh_size_m : float, optional
+        Largest element edge, m. Default: 1/12 of the smallest outer dimension, but no larger
+        than 15 mm (about 20-60k DOFs for the reference designs).
+
+    Returns
+    -------
+    PackageMesh
+    """
+    from ..design import CorrugatedBox
+
+    outer = np.array(design.outer_dims_m)
+    if mesh_size_m is None:
+        mesh_size_m = min(outer.min() / 12, 0.015)
+    side, cap = design.wall_thicknesses_m
+    inner = np.array(design.inner_dims_m)
+    ins = np.array(design.insert_dims_m)
+    product, insert = design.product, design.insert
+    ex, ey, ez = product.envelope_m
+    lo = np.array([side + (inner[0] - ins[0]) / 2, side + (inner[1] - ins[1]) / 2, cap])
+    first = insert.side_thickness_m + insert.clearance_m
+    xc = lo[0] + first + ex / 2 + np.arange(product.columns) * (ex + product.spacing_m)
+    yc = lo[1] + first + ey / 2 + np.arange(product.rows) * (ey + product.spacing_m)
+
+    divider_t = design.dividers.thickness_m if design.dividers else 0.0
+    layers = []  # (cell bottom, cell top) per layer
+    dividers = []  # (bottom, top)
+    z = lo[2]
+    for layer in range(product.layers):
+        if layer > 0 and design.dividers is not None:
+            dividers.append((z, z + divider_t))
+            z += divider_t
+        floor = insert.bottom_thickness_m if layer == 0 else product.layer_gap_m - divider_t
+        layers.append((z + floor, z + floor + ez))
+        z += floor + ez + insert.clearance_m
+
+    merge = min(1.5e-3, 0.3 * side)
+    walls = [[0.0, side, side + inner[i], outer[i]] for i in range(2)]
+    walls.append([0.0, cap, cap + inner[2], outer[2]])
+    lines = []
+    for axis, centres, half in ((0, xc, ex / 2), (1, yc, ey / 2)):
+        inner_lines = [lo[axis], lo[axis] + ins[axis], *(centres - half), *(centres + half)]
+        lines.append(_breakpoints(inner_lines, walls[axis], merge))
+    z_lines = [lo[2] + ins[2], *[v for pair in layers for v in pair], *[v for pair in dividers for v in pair]]
+    lines.append(_breakpoints(z_lines, walls[2], merge))
+    xs, ys, zs = (_subdivide(c, mesh_size_m) for c in lines)
+
+    grid_shape = (len(xs) - 1, len(ys) - 1, len(zs) - 1)
+    cx, cy, cz = [(c[1:] + c[:-1]) / 2 for c in (xs, ys, zs)]
+    X, Y, Z = np.meshgrid(cx, cy, cz, indexing="ij")
+    in_inner = ((X > side) & (X < side + inner[0]) & (Y > side) & (Y < side + inner[1])
+                & (Z > cap) & (Z < cap + inner[2]))
+    in_insert = np.all([(c > lo[i]) & (c < lo[i] + ins[i]) for i, c in enumerate((X, Y, Z))], axis=0)
+    material = np.full(grid_shape, -1, dtype=int)
+    material[~in_inner] = CONTAINER
+    material[in_insert] = INSERT
+    for bottom, top in dividers:
+        material[in_insert & (Z > bottom) & (Z < top)] = DIVIDERS
+    # Nearest cell column and row of each element centre, then an inside test.
+    col = np.clip(np.rint((X - xc[0]) / (ex + product.spacing_m)), 0, product.columns - 1).astype(int)
+    row = np.clip(np.rint((Y - yc[0]) / (ey + product.spacing_m)), 0, product.rows - 1).astype(int)
+    dx, dy = X - xc[col], Y - yc[row]
+    if design.cell.format == "cylindrical":
+        inside = dx**2 + dy**2 <= (ex / 2) ** 2
+    else:
+        inside = (np.abs(dx) <= ex / 2) & (np.abs(dy) <= ey / 2)
+    in_layer = np.any([(Z > b) & (Z < t) for b, t in layers], axis=0)
+    material[in_insert & inside & in_layer] = CELLS
+
+    lib = library()
+    container_id = (design.container.board if isinstance(design.container, CorrugatedBox)
+                    else design.container.material)
+    divider_id = design.dividers.material if design.dividers else ""
+    voigt = []
+    for mid in (container_id, insert.material, divider_id or insert.material):
+        m = lib[mid]
+        voigt.append(isotropic_voigt(m.youngs_modulus_pa, m.poisson_ratio))
+    voigt.append(isotropic_voigt(*cell_body()))
+    grid = StructuredGrid(xs, ys, zs, material, tuple(voigt))
+    return PackageMesh(grid=grid, materials=(container_id, insert.material, divider_id, design.cell.id))
