@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -83,7 +83,9 @@ class CompressionResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-serialisable); the full fields are written by :meth:`to_vtu`."""
-        out = {k: v for k, v in asdict(self).items() if k != "_fields"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "_fields"}
+        out["inputs"] = dict(self.inputs)
+        out["wall_s"] = dict(self.wall_s)
         for name in ("max_von_mises_pa", "max_strain"):
             out[name] = {part: {"value": p.value, "at_m": list(p.at_m)}
                          for part, p in getattr(self, name).items()}

@@ -1,9 +1,10 @@
 """Linear solves and buckling eigenvalues for grid models with prescribed displacements.
 
-Constrained degrees of freedom keep their rows in the matrix as identity rows (their columns moved
-to the right-hand side), so matrices keep the grid's CSR pattern. The default solver is conjugate
-gradients preconditioned by smoothed-aggregation AMG with the six rigid-body modes as near-null
-space (see shared/reference/perf-notes.md: 9 iterations at 45k and 208k DOFs).
+Constrained degrees of freedom keep their rows in the matrix as scaled identity rows (their
+columns moved to the right-hand side), so matrices keep the grid's block pattern. The default
+solver is conjugate gradients preconditioned by smoothed-aggregation AMG with the six rigid-body
+modes as near-null space (shared/reference/perf-notes.md: 9 iterations on a homogeneous block;
+packages with stiff walls round soft foam need 15-30).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class LinearSolver:
     Parameters
     ----------
     k_free : sparse matrix
-        Stiffness with constrained rows/columns replaced by identity (see :func:`constrain`).
+        Stiffness with constrained rows/columns replaced by a scaled identity (:func:`constrain`).
     points : ndarray
         Node coordinates (n, 3), for the rigid-body near-null space of the AMG hierarchy.
     method : {"amg", "direct"}
