@@ -1,14 +1,16 @@
 """packsim: lighter, compliant shipping packages for lithium-ion cells.
 
 The public API: design files and their validation, the material library and cell catalogue, the
-geometry and masses of a design, stacking loads and box compression strength, and the static
-compression of a whole package by finite elements.
+geometry and masses of a design, stacking loads and box compression strength, the static
+compression of a whole package by finite elements, and the crushable-foam law with the
+one-degree-of-freedom cushion model (``packsim.cushion``).
 
 >>> import packsim
 >>> design = packsim.load_design("geometries/a-21700-eps-rsc.toml")  # doctest: +SKIP
 >>> design.packaging_mass_kg  # doctest: +SKIP
 """
 
+from . import cushion
 from ._cited import Cited, DataError
 from .cells import Cell, catalogue, get_cell, load_cells
 from .compression import CompressionResult, Peak, simulate_compression
@@ -24,6 +26,7 @@ from .design import (
 )
 from .errors import DesignError, PacksimInputError, Problem
 from .fefco import RscBlank, rsc_blank
+from .foam import FoamLaw
 from .geometry import Assembly, Part, build_assembly
 from .materials import Material, get_material, library, load_materials
 from .stacking import (
@@ -60,6 +63,7 @@ __all__ = [
     "Design",
     "DesignError",
     "Dividers",
+    "FoamLaw",
     "Insert",
     "Material",
     "PacksimInputError",
@@ -69,6 +73,7 @@ __all__ = [
     "RigidBox",
     "RscBlank",
     "build_assembly",
+    "cushion",
     "catalogue",
     "get_cell",
     "get_material",

@@ -17,7 +17,8 @@ MaterialKind = Literal["foam", "board", "solid"]
 
 _REQUIRED = {
     "foam": ("density_kg_m3", "youngs_modulus_pa", "poisson_ratio", "plateau_stress_pa",
-             "densification_strain", "resilient", "co2e_kg_per_kg", "recyclability"),
+             "densification_strain", "lockup_strain", "resilient", "co2e_kg_per_kg",
+             "recyclability"),
     "board": ("density_kg_m3", "wall", "flute", "ect_n_per_m", "caliper_m", "grammage_kg_m2",
               "youngs_modulus_pa", "poisson_ratio", "co2e_kg_per_kg", "recyclability"),
     "solid": ("density_kg_m3", "youngs_modulus_pa", "poisson_ratio", "yield_stress_pa",
@@ -39,6 +40,8 @@ class Material(CitedRecord):
         Small-strain elastic constants (Pa, -); for boards, effective in-plane values.
     plateau_stress_pa, densification_strain : float or None
         Foams: compressive plateau stress (Pa) and densification onset (nominal strain, -).
+    lockup_strain : float or None
+        Foams: nominal strain at which the stress tends to that of the solid (-).
     resilient : bool or None
         Foams: recovers after an impact, so usable for repeated impacts.
     ect_n_per_m, caliper_m, grammage_kg_m2 : float or None
@@ -68,6 +71,7 @@ class Material(CitedRecord):
     poisson_ratio: float | None = None
     plateau_stress_pa: float | None = None
     densification_strain: float | None = None
+    lockup_strain: float | None = None
     resilient: bool | None = None
     ect_n_per_m: float | None = None
     caliper_m: float | None = None

@@ -1,0 +1,189 @@
+"""Uniaxial crushable-foam law: elastic, plateau, densification; hysteretic unloading.
+
+Nominal strain ``eps`` is positive in compression, nominal stress likewise. On loading
+
+    sigma_L(eps) = E eps below the yield strain sigma_pl / E, then sigma_pl D(eps), with
+                   D = 1 below the densification onset eps_d,
+                   D = 1 + (eps - eps_d) / (eps_lock - eps) above it,
+
+so the stress rises without bound as the cells lock up at ``eps_lock``. Unloading from the largest
+strain reached, ``eps_max``, depends on the foam: a non-resilient foam (EPS) unloads elastically
+and keeps its crush; a resilient one (EPP, PE, PU) returns to zero strain along
+sigma_L(eps) (eps / eps_max)^p. Both dissipate energy, as real foams do in an impact, and both
+stay under the loading curve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from ._cited import load_cited_entries, load_packaged
+from .materials import Material, get_material
+
+
+@cache
+def _legendre(n: int = 96) -> tuple[np.ndarray, np.ndarray]:
+    return np.polynomial.legendre.leggauss(n)
+
+
+@cache
+def _unloading_exponent() -> float:
+    entry = load_packaged("fe.toml", lambda p: load_cited_entries(p, "model"))["foam_unloading"]
+    return float(entry["exponent"].value)
+
+
+@dataclass(frozen=True)
+class FoamLaw:
+    """Parameters of the foam law (SI units; strains nominal, compression positive).
+
+    Attributes
+    ----------
+    youngs_modulus_pa, plateau_stress_pa : float
+        Initial modulus and plateau stress, Pa (``inf`` plateau: a linear-elastic pad).
+    densification_strain, lockup_strain : float
+        Onset of densification and the strain where the stress becomes unbounded.
+    resilient : bool
+        Recovers after unloading (otherwise keeps the crush).
+    unloading_exponent : float
+        Exponent p of the resilient unloading curve.
+    dissipative : bool
+        ``False`` makes unloading retrace loading (no energy lost): for verification.
+    """
+
+    youngs_modulus_pa: float
+    plateau_stress_pa: float = float("inf")
+    densification_strain: float = 1.0
+    lockup_strain: float = 1.0
+    resilient: bool = True
+    unloading_exponent: float = 4.0
+    dissipative: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.youngs_modulus_pa > 0 or not self.plateau_stress_pa > 0:
+            raise ValueError("foam modulus and plateau stress must be > 0")
+        if not np.isfinite(self.plateau_stress_pa):
+            return  # a linear pad
+        if not 0 < self.densification_strain < self.lockup_strain <= 1.0:
+            raise ValueError("expected 0 < densification_strain < lockup_strain <= 1")
+        if self.yield_strain >= self.densification_strain:
+            raise ValueError("the plateau must begin (sigma_pl / E) before densification")
+
+    @classmethod
+    def of(cls, material: str | Material | FoamLaw, dissipative: bool = True) -> FoamLaw:
+        """The law of a library foam (by id), of a :class:`Material`, or ``material`` itself."""
+        if isinstance(material, FoamLaw):
+            return material
+        m = get_material(material) if isinstance(material, str) else material
+        if m.kind != "foam":
+            raise ValueError(f"material {m.id!r} is a {m.kind}, not a foam")
+        return cls(
+            youngs_modulus_pa=m.youngs_modulus_pa,
+            plateau_stress_pa=m.plateau_stress_pa,
+            densification_strain=m.densification_strain,
+            lockup_strain=m.lockup_strain,
+            resilient=bool(m.resilient),
+            unloading_exponent=_unloading_exponent(),
+            dissipative=dissipative,
+        )
+
+    @classmethod
+    def linear(cls, youngs_modulus_pa: float) -> FoamLaw:
+        """A linear-elastic, lossless pad (for verification against closed forms)."""
+        return cls(youngs_modulus_pa=youngs_modulus_pa, dissipative=False)
+
+    @property
+    def yield_strain(self) -> float:
+        """Strain where the elastic line meets the plateau."""
+        return self.plateau_stress_pa / self.youngs_modulus_pa
+
+    def loading_stress(self, eps: np.ndarray | float) -> np.ndarray:
+        """sigma_L(eps), Pa (eps clipped at 0; beyond lock-up the stress is infinite)."""
+        eps = np.maximum(np.asarray(eps, dtype=float), 0.0)
+        elastic = self.youngs_modulus_pa * eps
+        if not np.isfinite(self.plateau_stress_pa):
+            return elastic
+        ed, el = self.densification_strain, self.lockup_strain
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dens = np.where(eps > ed, 1.0 + (eps - ed) / (el - eps), 1.0)
+            dens = np.where(eps >= el, np.inf, dens)
+        return np.where(eps < self.yield_strain, elastic, self.plateau_stress_pa * dens)
+
+    def loading_energy(self, eps: np.ndarray | float) -> np.ndarray:
+        """Strain energy density absorbed on loading to ``eps``: integral of sigma_L, J/m^3."""
+        eps = np.maximum(np.asarray(eps, dtype=float), 0.0)
+        e = self.youngs_modulus_pa
+        if not np.isfinite(self.plateau_stress_pa):
+            return 0.5 * e * eps**2
+        sp, ey = self.plateau_stress_pa, self.yield_strain
+        ed, el = self.densification_strain, self.lockup_strain
+        w = np.where(eps <= ey, 0.5 * e * eps**2, 0.5 * sp * ey + sp * (eps - ey))
+        beyond = np.clip(eps, ed, el - 1e-15)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            extra = sp * (-(beyond - ed) - (el - ed) * np.log((el - beyond) / (el - ed)))
+        w = w + np.where(eps > ed, extra, 0.0)
+        return np.where(eps >= el, np.inf, w)
+
+    def loading_tangent(self, eps: np.ndarray | float) -> np.ndarray:
+        """d sigma_L / d eps, Pa."""
+        eps = np.maximum(np.asarray(eps, dtype=float), 0.0)
+        if not np.isfinite(self.plateau_stress_pa):
+            return np.full_like(eps, self.youngs_modulus_pa)
+        ed, el = self.densification_strain, self.lockup_strain
+        with np.errstate(divide="ignore"):
+            dens = self.plateau_stress_pa * (el - ed) / (el - eps) ** 2
+        return np.where(eps < self.yield_strain, self.youngs_modulus_pa,
+                        np.where(eps > ed, dens, 0.0))
+
+    def _unloading_modulus(self, eps_max: np.ndarray) -> np.ndarray:
+        # Densified foam is stiffer than virgin foam: unloading never softer than the loading
+        # tangent, so the unloading line stays under the (convex) loading curve.
+        return np.maximum(self.youngs_modulus_pa, self.loading_tangent(eps_max))
+
+    def residual_strain(self, eps_max: float) -> float:
+        """Strain at zero stress after unloading from ``eps_max``."""
+        if not self.dissipative or self.resilient:
+            return 0.0
+        peak = float(self.loading_stress(eps_max))
+        return max(0.0, float(eps_max - peak / self._unloading_modulus(np.asarray(eps_max))))
+
+    def unloading_stress(self, eps: np.ndarray | float, eps_max: np.ndarray | float) -> np.ndarray:
+        """Stress on the unloading branch from ``eps_max`` (eps <= eps_max), Pa.
+
+        Resilient: sigma_L(eps) (eps / eps_max)^p; non-resilient: a straight line down from the
+        peak. Both stay at or under the loading curve, so a load cycle never creates energy.
+        """
+        eps = np.asarray(eps, dtype=float)
+        eps_max = np.asarray(eps_max, dtype=float)
+        if not self.dissipative:
+            return self.loading_stress(eps)
+        if self.resilient:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(eps_max > 0, np.clip(eps / eps_max, 0.0, 1.0), 0.0)
+            return self.loading_stress(eps) * ratio**self.unloading_exponent
+        peak = self.loading_stress(eps_max)
+        return np.maximum(0.0, peak - self._unloading_modulus(eps_max) * (eps_max - eps))
+
+    def unloading_energy(self, eps: np.ndarray | float, eps_max: float) -> np.ndarray:
+        """Energy density returned on unloading from ``eps_max`` to ``eps``: integral of the
+        unloading stress over [eps, eps_max], J/m^3."""
+        eps = np.minimum(np.asarray(eps, dtype=float), eps_max)
+        if not self.dissipative:
+            return self.loading_energy(eps_max) - self.loading_energy(eps)
+        if self.resilient:
+            x, w = _legendre()
+            half = 0.5 * (eps_max - eps)[..., None]
+            nodes = eps[..., None] + half * (x + 1.0)
+            return np.sum(w * self.unloading_stress(nodes, eps_max), axis=-1) * half[..., 0]
+        lo = np.maximum(eps, self.residual_strain(eps_max))
+        peak = float(self.loading_stress(eps_max))
+        return 0.5 * (peak + self.unloading_stress(lo, eps_max)) * (eps_max - lo)
+
+    def stress(self, eps: np.ndarray, eps_max: np.ndarray) -> np.ndarray:
+        """Stress for strain ``eps`` given the largest strain reached so far (arrays), Pa: the
+        loading curve at a new maximum, the unloading branch below it (for FE time stepping)."""
+        eps = np.asarray(eps, dtype=float)
+        eps_max = np.maximum(np.asarray(eps_max, dtype=float), eps)
+        return np.where(eps >= eps_max, self.loading_stress(eps), self.unloading_stress(eps, eps_max))
