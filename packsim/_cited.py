@@ -85,9 +85,9 @@ def load_cited_entries(path: Path, section: str) -> dict[str, dict[str, Any]]:
     refs = raw.get("references", {})
     problems: list[Problem] = []
     entries: dict[str, dict[str, Any]] = {}
-    for entry_id, fields in raw.get(section, {}).items():
+    for entry_id, table in raw.get(section, {}).items():
         entry: dict[str, Any] = {}
-        for name, item in fields.items():
+        for name, item in table.items():
             where = f"{section}.{entry_id}.{name}"
             if not isinstance(item, dict):
                 entry[name] = item

@@ -34,6 +34,7 @@ from .units import parse_length
 
 if TYPE_CHECKING:
     from .geometry import Assembly, Part
+    from .layout import Layout
 
 
 # --- field types -------------------------------------------------------------------------------
@@ -321,7 +322,8 @@ class Design(_Model):
     def __getstate__(self) -> dict[str, Any]:
         # Worker processes rebuild the geometry rather than receive megabytes of meshes.
         state = super().__getstate__()
-        state["__dict__"] = {k: v for k, v in state["__dict__"].items() if k != "geometry"}
+        state["__dict__"] = {k: v for k, v in state["__dict__"].items()
+                             if k not in ("geometry", "layout")}
         return state
 
     def to_dict(self) -> dict[str, Any]:
@@ -438,6 +440,13 @@ class Design(_Model):
         side, cap = self.wall_thicknesses_m
         x, y, z = self.inner_dims_m
         return (x + 2 * side, y + 2 * side, z + 2 * cap)
+
+    @cached_property
+    def layout(self) -> Layout:
+        """Positions of the trays, pockets, cells, dividers and lid (see :mod:`packsim.layout`)."""
+        from .layout import layout
+
+        return layout(self)
 
     @cached_property
     def geometry(self) -> Assembly:

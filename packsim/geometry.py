@@ -219,7 +219,7 @@ def build_assembly(design: Design) -> Assembly:
     """
     from .design import CorrugatedBox
 
-    product, insert = design.product, design.insert
+    insert = design.insert
     cell = design.cell
     side, cap = design.wall_thicknesses_m
     inner = design.inner_dims_m
@@ -238,42 +238,32 @@ def build_assembly(design: Design) -> Assembly:
     else:
         container = _solid("container", "container", design.container.material, shell)
 
-    # Insert origin: centred in the container footprint, standing on its floor.
-    x0 = side + (inner[0] - ins[0]) / 2
-    y0 = side + (inner[1] - ins[1]) / 2
-    ex, ey, ez = product.envelope_m
+    lay = design.layout
+    x0, y0, _ = lay.insert_origin_m
+    ex, ey, ez = lay.envelope_m
     c = insert.clearance_m
-    first = insert.side_thickness_m + c
-    xs = x0 + first + ex / 2 + np.arange(product.columns) * (ex + product.spacing_m)
-    ys = y0 + first + ey / 2 + np.arange(product.rows) * (ey + product.spacing_m)
-    divider_t = design.dividers.thickness_m if design.dividers else 0.0
     round_cells = cell.format == "cylindrical"
+    offsets = np.column_stack([lay.cell_xy_m, np.zeros(len(lay.cell_xy_m))])
 
-    grid = np.array([(x, y) for x in xs for y in ys])
+    def slab(name: str, role: Role, material_id: str, z0: float, z1: float) -> Part:
+        return _solid(name, role, material_id, _box((x0, y0, z0), (x0 + ins[0], y0 + ins[1], z1)))
+
+    divider_parts = [slab(f"divider-{i + 1}", "divider", design.dividers.material, z0, z1)
+                     for i, (z0, z1) in enumerate(lay.dividers_m)]
     insert_parts: list[Part] = []
-    divider_parts: list[Part] = []
     cell_parts: list[Part] = []
-    z = cap
-    for layer in range(product.layers):
-        if layer > 0 and design.dividers is not None:
-            divider = _box((x0, y0, z), (x0 + ins[0], y0 + ins[1], z + divider_t))
-            divider_parts.append(_solid(f"divider-{layer}", "divider", design.dividers.material, divider))
-            z += divider_t
-        floor = insert.bottom_thickness_m if layer == 0 else product.layer_gap_m - divider_t
-        top = z + floor + ez + c
-        offsets = np.column_stack([grid, np.zeros(len(grid))])
-        pocket = _prism(ex / 2 + c, ey / 2 + c, z + floor if floor > 0 else z - _POKE_M,
-                        top + _POKE_M, round_cells)
-        tray = _difference(_box((x0, y0, z), (x0 + ins[0], y0 + ins[1], top)), _tile(pocket, offsets))
-        insert_parts.append(_solid(f"insert-tray-{layer + 1}", "insert", insert.material, tray))
-        body = _prism(ex / 2, ey / 2, z + floor, z + floor + ez, round_cells)
+    for layer, tray in enumerate(lay.trays):
+        pocket_bottom = tray.cell_bottom_m if tray.floor_m > 0 else tray.bottom_m - _POKE_M
+        pocket = _prism(ex / 2 + c, ey / 2 + c, pocket_bottom, tray.top_m + _POKE_M, round_cells)
+        block = _box((x0, y0, tray.bottom_m), (x0 + ins[0], y0 + ins[1], tray.top_m))
+        insert_parts.append(_solid(f"insert-tray-{layer + 1}", "insert", insert.material,
+                                   _difference(block, _tile(pocket, offsets))))
+        body = _prism(ex / 2, ey / 2, tray.cell_bottom_m, tray.cell_top_m, round_cells)
         for offset in offsets:
             n = len(cell_parts) + 1
             cell_parts.append(Part(f"cell-{n:03d}", "cell", cell.id, _moved(body, offset),
                                    cell.mass_kg, 0.0))
-        z = top
-    lid = _box((x0, y0, z), (x0 + ins[0], y0 + ins[1], z + insert.top_thickness_m))
-    insert_parts.append(_solid("insert-lid", "insert", insert.material, lid))
+    insert_parts.append(slab("insert-lid", "insert", insert.material, *lay.lid_m))
 
     parts = (container, *insert_parts, *divider_parts, *cell_parts)
     return Assembly(design=design, parts=parts, blank=blank)

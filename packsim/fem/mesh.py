@@ -96,25 +96,14 @@ def package_mesh(design: Design, mesh_size_m: float | None = None) -> PackageMes
         mesh_size_m = min(outer.min() / 12, 0.015)
     side, cap = design.wall_thicknesses_m
     inner = np.array(design.inner_dims_m)
-    ins = np.array(design.insert_dims_m)
+    lay = design.layout
+    ins = np.array(lay.insert_dims_m)
+    lo = np.array(lay.insert_origin_m)
     product, insert = design.product, design.insert
-    ex, ey, ez = product.envelope_m
-    lo = np.array([side + (inner[0] - ins[0]) / 2, side + (inner[1] - ins[1]) / 2, cap])
-    first = insert.side_thickness_m + insert.clearance_m
-    xc = lo[0] + first + ex / 2 + np.arange(product.columns) * (ex + product.spacing_m)
-    yc = lo[1] + first + ey / 2 + np.arange(product.rows) * (ey + product.spacing_m)
-
-    divider_t = design.dividers.thickness_m if design.dividers else 0.0
-    layers = []  # (cell bottom, cell top) per layer
-    dividers = []  # (bottom, top)
-    z = lo[2]
-    for layer in range(product.layers):
-        if layer > 0 and design.dividers is not None:
-            dividers.append((z, z + divider_t))
-            z += divider_t
-        floor = insert.bottom_thickness_m if layer == 0 else product.layer_gap_m - divider_t
-        layers.append((z + floor, z + floor + ez))
-        z += floor + ez + insert.clearance_m
+    ex, ey, _ = lay.envelope_m
+    xc, yc = lay.cell_x_m, lay.cell_y_m
+    layers = [(tray.cell_bottom_m, tray.cell_top_m) for tray in lay.trays]
+    dividers = list(lay.dividers_m)
 
     merge = min(1.5e-3, 0.3 * side)
     walls = [[0.0, side, side + inner[i], outer[i]] for i in range(2)]
