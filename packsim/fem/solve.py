@@ -9,6 +9,8 @@ packages with stiff walls round soft foam need 15-30).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyamg
 import scipy.sparse as sp
@@ -79,6 +81,7 @@ class LinearSolver:
         self.method = method
         self.rtol = rtol
         self.iterations: list[int] = []
+        start = time.perf_counter()
         if method == "amg":
             # Scale the rotation modes to the model size so that all six columns are O(1).
             centred = points - points.mean(axis=0)
@@ -93,6 +96,7 @@ class LinearSolver:
             self.preconditioner = spla.LinearOperator(k_free.shape, self._lu.solve)
         else:
             raise ValueError(f"unknown solver method {method!r}; expected 'amg' or 'direct'")
+        self.setup_s = time.perf_counter() - start
 
     def solve(self, f: np.ndarray) -> np.ndarray:
         """Displacements for the right-hand side ``f``."""
