@@ -200,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PacksimInputError as exc:
         print(f"packsim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # e.g. an output path in a folder that does not exist
+        print(f"packsim: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

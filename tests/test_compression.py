@@ -108,3 +108,10 @@ def test_cli_compress_rejects_bad_arguments_with_status_2(args, capsys):
     with pytest.raises(SystemExit) as info:
         main(["compress", str(DESIGN_A), *args])
     assert info.value.code == 2
+
+
+def test_cli_reports_an_unwritable_output_path_without_traceback(capsys):
+    code = main(["compress", str(DESIGN_A), "--load", "500", "--no-buckling", "--mesh-size", "0.03",
+                 "--vtu", "/nonexistent-folder/out.vtu"])
+    assert code == 2
+    assert "nonexistent-folder" in capsys.readouterr().err
