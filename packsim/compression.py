@@ -7,6 +7,7 @@ with a unit platen displacement gives the stiffness; results are scaled to the r
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass, field, fields
@@ -161,8 +162,8 @@ def _press(design: Design, mesh_size_m: float | None, method: str) -> _PlatenSol
 
 def _buckling(design: Design, static: _PlatenSolution, mesh_size_m: float | None,
               max_dofs: int) -> tuple[float | None, np.ndarray | None, float | None]:
-    """First buckling factor of the platen load (per unit platen displacement), its mode on the
-    static grid (None if solved on a coarser grid) and the mesh size used.
+    """Platen load at first buckling (N), the mode on the static grid (None if solved on a
+    coarser grid) and the mesh size used.
 
     Lanczos needs many exact solves, so buckling runs on a direct factorisation of a model of at
     most ``max_dofs`` degrees of freedom: the static grid if small enough, else a coarser one.
@@ -176,7 +177,8 @@ def _buckling(design: Design, static: _PlatenSolution, mesh_size_m: float | None
                 break
         model = _press(design, size, "direct")
     elif static.solver.method != "direct":
-        model = _press(design, size, "direct")
+        direct = solve.LinearSolver(static.solver.k, static.grid.points, method="direct")
+        model = dataclasses.replace(static, solver=direct)
     grid = model.grid
     stress = grid.element_stresses(grid.element_strains(model.u_unit))
     factors, modes = solve.buckling_factors(model.solver, grid.geometric_stiffness(stress), model.fixed)
@@ -184,7 +186,7 @@ def _buckling(design: Design, static: _PlatenSolution, mesh_size_m: float | None
         return None, None, size
     # Factors are per unit platen displacement; convert to per unit platen load.
     per_newton = float(factors[0]) * model.unit_load_n
-    mode = modes[:, 0] if model is static or model.grid.ndof == static.grid.ndof else None
+    mode = modes[:, 0] if model.grid is static.grid else None
     return per_newton, mode, size
 
 
