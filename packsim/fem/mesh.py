@@ -83,7 +83,7 @@ def package_mesh(design: Design, mesh_size_m: float | None = None) -> PackageMes
     design : Design
     mesh_size_m : float, optional
         Largest element edge, m. Default: 1/12 of the smallest outer dimension, but no larger
-        than 15 mm (about 20-60k DOFs for the reference designs).
+        than 15 mm (about 15-60k DOFs for the reference designs).
 
     Returns
     -------
@@ -94,6 +94,8 @@ def package_mesh(design: Design, mesh_size_m: float | None = None) -> PackageMes
     outer = np.array(design.outer_dims_m)
     if mesh_size_m is None:
         mesh_size_m = min(outer.min() / 12, 0.015)
+    if not mesh_size_m > 0:
+        raise ValueError(f"mesh_size_m must be > 0, got {mesh_size_m}")
     side, cap = design.wall_thicknesses_m
     inner = np.array(design.inner_dims_m)
     lay = design.layout
