@@ -130,31 +130,27 @@ def _catalogue_rows(records: dict[str, Any], columns: Sequence[tuple[str, str, s
     return "\n".join(lines)
 
 
-def _materials(args: argparse.Namespace) -> int:
-    lib = library()
-    if args.json:
-        print(json.dumps({mid: m.to_dict() for mid, m in lib.items()}, indent=2))
-        return EXIT_OK
-    print(_catalogue_rows(lib, [
-        ("kind", "kind", ""), ("family", "family", ""), ("density_kg_m3", "kg/m3", ".1f"),
-        ("youngs_modulus_pa", "E Pa", ".3g"), ("plateau_stress_pa", "plateau Pa", ".3g"),
-        ("ect_n_per_m", "ECT N/m", ".0f"), ("caliper_m", "caliper m", ".4f"),
-        ("co2e_kg_per_kg", "CO2e/kg", ".2f"),
-    ]))
-    print("\nsources and confidence of every value: packsim materials --json")
-    return EXIT_OK
+_MATERIAL_COLUMNS = [
+    ("kind", "kind", ""), ("family", "family", ""), ("density_kg_m3", "kg/m3", ".1f"),
+    ("youngs_modulus_pa", "E Pa", ".3g"), ("plateau_stress_pa", "plateau Pa", ".3g"),
+    ("ect_n_per_m", "ECT N/m", ".0f"), ("caliper_m", "caliper m", ".4f"),
+    ("co2e_kg_per_kg", "CO2e/kg", ".2f"),
+]
+_CELL_COLUMNS = [
+    ("format", "format", ""), ("chemistry", "chem", ""), ("mass_kg", "mass kg", ".3f"),
+    ("energy_wh", "Wh", ".1f"), ("fragility_g", "fragility g", ".0f"),
+]
 
 
-def _cells(args: argparse.Namespace) -> int:
-    cat = catalogue()
+def _listing(args: argparse.Namespace) -> int:
+    """``packsim materials`` / ``packsim cells``: a table, or every value with its source."""
+    records = library() if args.command == "materials" else catalogue()
     if args.json:
-        print(json.dumps({cid: c.to_dict() for cid, c in cat.items()}, indent=2))
+        print(json.dumps({rid: r.to_dict() for rid, r in records.items()}, indent=2))
         return EXIT_OK
-    print(_catalogue_rows(cat, [
-        ("format", "format", ""), ("chemistry", "chem", ""), ("mass_kg", "mass kg", ".3f"),
-        ("energy_wh", "Wh", ".1f"), ("fragility_g", "fragility g", ".0f"),
-    ]))
-    print("\nsources and confidence of every value: packsim cells --json")
+    columns = _MATERIAL_COLUMNS if args.command == "materials" else _CELL_COLUMNS
+    print(_catalogue_rows(records, columns))
+    print(f"\nsources and confidence of every value: packsim {args.command} --json")
     return EXIT_OK
 
 
@@ -181,12 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     compress.add_argument("--vtu", metavar="PATH", help="write mesh and fields for ParaView")
     compress.add_argument("--json", action="store_true", help="print a JSON object")
     compress.set_defaults(run=_compress)
-    for name, run, text in (("materials", _materials, "the material library"),
-                            ("cells", _cells, "the cell catalogue")):
+    for name, text in (("materials", "the material library"), ("cells", "the cell catalogue")):
         listing = sub.add_parser(name, help=f"list {text} with key values")
         listing.add_argument("--json", action="store_true",
                              help="every value with its source and confidence, as JSON")
-        listing.set_defaults(run=run)
+        listing.set_defaults(run=_listing)
     return parser
 
 
