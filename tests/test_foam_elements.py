@@ -67,7 +67,7 @@ def test_block_dropped_on_an_eps_pad_agrees_with_the_cushion_model():
     static = block_kg * G_N / side**2
     expected = cushion.drop(law, static, thickness, height)
     k_pad = law.youngs_modulus_pa * side**2 / thickness
-    run = drop_onto_floor(grid.stiffness(), np.repeat(mass, 3), grid.points[:, 2], velocity,
+    run = drop_onto_floor(forces.stiffness, np.repeat(mass, 3), grid.points[:, 2], velocity,
                           1.2 * expected.pulse_ms * 1e-3, penalty_n_per_m=10 * k_pad, watch=top,
                           internal_force=forces)
     assert run.watch_acceleration_m_s2.max() / G_N == pytest.approx(expected.peak_g, rel=0.10)

@@ -104,11 +104,16 @@ class StructuredGrid:
         """Grid indices (n, 3) of the non-void elements, in the order of :meth:`skfem_mesh`."""
         return np.argwhere(self.material >= 0)
 
+    @cached_property
+    def element_nodes(self) -> np.ndarray:
+        """Node indices of the non-void elements, (n, 8), corners in :data:`hex8.CORNERS` order."""
+        i, j, k = self.solid_elements.T
+        return np.stack([self.node_index(i + cx, j + cy, k + cz) for cx, cy, cz in hex8.CORNERS],
+                        axis=1)
+
     def skfem_mesh(self) -> skfem.MeshHex:
         """The non-void elements as a scikit-fem mesh (all grid nodes kept, numbering unchanged)."""
-        i, j, k = self.solid_elements.T
-        corners = hex8.CORNERS[_SKFEM_CORNER_ORDER]
-        t = np.stack([self.node_index(i + cx, j + cy, k + cz) for cx, cy, cz in corners])
+        t = self.element_nodes[:, _SKFEM_CORNER_ORDER].T
         return skfem.MeshHex(np.ascontiguousarray(self.points.T), np.ascontiguousarray(t),
                              validate=False, sort_t=False)
 

@@ -52,11 +52,9 @@ class ElementForces:
     def __init__(self, grid: StructuredGrid, foams: dict[int, FoamLaw] | None = None):
         self.grid = grid
         self.foams = dict(foams or {})
-        solid = np.argwhere(grid.material >= 0)
-        i, j, k = solid.T
+        i, j, k = grid.solid_elements.T
         self.material = grid.material[i, j, k]
-        self.nodes = np.stack([grid.node_index(i + cx, j + cy, k + cz) for cx, cy, cz in hex8.CORNERS],
-                              axis=1)
+        self.nodes = grid.element_nodes
         sizes = grid.element_sizes[i, j, k]
         self.volume = sizes.prod(-1)
         self.gradients = hex8.centre_gradients(sizes)  # (n, 8, 3)
@@ -65,7 +63,9 @@ class ElementForces:
         dofs = (3 * self.nodes[:, :, None] + np.arange(3)).reshape(-1)
         self.scatter = sp.csr_matrix((np.ones(dofs.size), (dofs, np.arange(dofs.size))),
                                      shape=(grid.ndof, dofs.size))
-        self.hourglass = (grid.stiffness() - _one_point_stiffness(grid)).tocsr()
+        #: Linear stiffness of the incompatible-mode element (for stable steps and energies).
+        self.stiffness = grid.stiffness()
+        self.hourglass = (self.stiffness - _one_point_stiffness(grid)).tocsr()
 
     def strains(self, u: np.ndarray) -> np.ndarray:
         """Centre strains of the solid elements, (n, 3, 3)."""

@@ -93,7 +93,6 @@ class LinearSolver:
             self.preconditioner = self._amg.aspreconditioner(cycle="V")
         elif method == "direct":
             self._lu = spla.splu(sp.csc_matrix(k_free))
-            self.preconditioner = spla.LinearOperator(k_free.shape, self._lu.solve)
         else:
             raise ValueError(f"unknown solver method {method!r}; expected 'amg' or 'direct'")
         self.setup_s = time.perf_counter() - start
