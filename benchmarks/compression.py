@@ -39,6 +39,7 @@ def _run(design_path: str, target: int, baseline: bool, out: mp.Queue) -> None:
     import scipy.sparse.linalg as spla
 
     import packsim
+    from packsim.compression import platen_constraints
     from packsim.fem import solve
     from packsim.fem.mesh import package_mesh
 
@@ -51,15 +52,9 @@ def _run(design_path: str, target: int, baseline: bool, out: mp.Queue) -> None:
     t = time.perf_counter()
     k = grid.stiffness()
     assembly_s = time.perf_counter() - t
-    p = grid.points
-    bottom, top = np.isclose(p[:, 2], 0), np.isclose(p[:, 2], grid.zs[-1])
-    fixed = np.zeros(grid.ndof, dtype=bool)
-    for c in range(3):
-        fixed[3 * np.flatnonzero(bottom | top | ~grid.solid_nodes) + c] = True
-    values = np.zeros(grid.ndof)
-    values[3 * np.flatnonzero(top) + 2] = -1e-3
+    fixed, values, _, _ = platen_constraints(grid)
     t = time.perf_counter()
-    u, lin = solve.solve_with_prescribed(k, np.zeros(grid.ndof), fixed, values, p)
+    u, lin = solve.solve_with_prescribed(k, np.zeros(grid.ndof), fixed, values, grid.points)
     solve_s = time.perf_counter() - t
     row = {"dofs": grid.ndof, "mesh_size_m": size, "mesh_s": mesh_s, "assembly_s": assembly_s,
            "solve_s": solve_s, "amg_setup_s": lin.setup_s, "cg_iterations": lin.iterations[-1]}
@@ -84,8 +79,10 @@ def main() -> None:
         queue = ctx.Queue()
         proc = ctx.Process(target=_run, args=(args.design, target, target == TARGETS[0], queue))
         proc.start()
-        rows.append(queue.get())
         proc.join()
+        if proc.exitcode != 0:
+            raise SystemExit(f"the {target}-DOF run failed (exit code {proc.exitcode})")
+        rows.append(queue.get())
     print(f"{'DOFs':>8} {'mesh s':>7} {'assembly s':>10} {'solve s':>8} {'(AMG setup)':>11} "
           f"{'CG its':>6} {'asm+solve s':>11} {'peak GB':>8}")
     for r in rows:

@@ -136,8 +136,7 @@ def drop(material: MaterialLike, static_stress_pa: float, thickness_m: float,
     CushionResponse
     """
     _check(static_stress_pa, thickness_m, drop_height_m)
-    law = FoamLaw.of(material, dissipative=dissipative) if not isinstance(material, FoamLaw) \
-        else material
+    law = FoamLaw.of(material, dissipative=dissipative)
     sigma_s, t, h = static_stress_pa, thickness_m, drop_height_m
     g_t = G_N * t
     v0 = math.sqrt(2 * G_N * h)
