@@ -89,8 +89,6 @@ def package_mesh(design: Design, mesh_size_m: float | None = None) -> PackageMes
     -------
     PackageMesh
     """
-    from ..design import CorrugatedBox
-
     outer = np.array(design.outer_dims_m)
     if mesh_size_m is None:
         mesh_size_m = min(outer.min() / 12, 0.015)
@@ -141,8 +139,7 @@ def package_mesh(design: Design, mesh_size_m: float | None = None) -> PackageMes
     material[in_insert & inside & in_layer] = CELLS
 
     lib = library()
-    container_id = (design.container.board if isinstance(design.container, CorrugatedBox)
-                    else design.container.material)
+    container_id = design.container.material
     divider_id = design.dividers.material if design.dividers else ""
     voigt = []
     for mid in (container_id, insert.material, divider_id or insert.material):
