@@ -90,6 +90,22 @@ class FoamLaw:
         )
 
     @classmethod
+    def board(cls, material: str | Material, dissipative: bool = True) -> FoamLaw:
+        """Corrugated board crushing at its edge-crush stress ECT / caliper (data/fe.toml)."""
+        m = get_material(material) if isinstance(material, str) else material
+        if m.kind != "board":
+            raise ValueError(f"material {m.id!r} is a {m.kind}, not a corrugated board")
+        entry = load_packaged("fe.toml", lambda p: load_cited_entries(p, "model"))["board_crush"]
+        return cls(
+            youngs_modulus_pa=m.youngs_modulus_pa,
+            plateau_stress_pa=m.ect_n_per_m / m.caliper_m,
+            densification_strain=float(entry["densification_strain"].value),
+            lockup_strain=float(entry["lockup_strain"].value),
+            resilient=False,
+            dissipative=dissipative,
+        )
+
+    @classmethod
     def linear(cls, youngs_modulus_pa: float) -> FoamLaw:
         """A linear-elastic, lossless pad (for verification against closed forms)."""
         return cls(youngs_modulus_pa=youngs_modulus_pa, dissipative=False)
@@ -180,6 +196,25 @@ class FoamLaw:
         lo = np.maximum(eps, self.residual_strain(eps_max))
         peak = float(self.loading_stress(eps_max))
         return 0.5 * (peak + self.unloading_stress(lo, eps_max)) * (eps_max - lo)
+
+    def stored_energy(self, eps: np.ndarray, eps_max: np.ndarray, points: int = 16) -> np.ndarray:
+        """Elastic energy density the foam would give back if unloaded from ``eps`` (on the
+        branch from ``eps_max``) to zero stress, J/m^3; arrays of any shape.
+
+        Non-resilient: the triangle sigma^2 / (2 E_unload) under the straight unloading line;
+        resilient: Gauss-Legendre quadrature (``points``) of the unloading curve from 0.
+        """
+        eps = np.maximum(np.asarray(eps, dtype=float), 0.0)
+        eps_max = np.maximum(np.asarray(eps_max, dtype=float), eps)
+        if not self.dissipative:
+            return self.loading_energy(eps)
+        if self.resilient:
+            x, w = _legendre(points)
+            half = 0.5 * eps[..., None]
+            nodes = half * (x + 1.0)
+            return np.sum(w * self.unloading_stress(nodes, eps_max[..., None]), axis=-1) * half[..., 0]
+        sigma = self.stress(eps, eps_max)
+        return 0.5 * sigma**2 / self._unloading_modulus(eps_max)
 
     def stress(self, eps: np.ndarray, eps_max: np.ndarray) -> np.ndarray:
         """Stress for strain ``eps`` given the largest strain reached so far (arrays), Pa: the

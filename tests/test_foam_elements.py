@@ -67,10 +67,10 @@ def test_block_dropped_on_an_eps_pad_agrees_with_the_cushion_model():
     static = block_kg * G_N / side**2
     expected = cushion.drop(law, static, thickness, height)
     k_pad = law.youngs_modulus_pa * side**2 / thickness
-    run = drop_onto_floor(forces.stiffness, np.repeat(mass, 3), grid.points[:, 2], velocity,
-                          1.2 * expected.pulse_ms * 1e-3, penalty_n_per_m=10 * k_pad, watch=top,
-                          internal_force=forces)
-    assert run.watch_acceleration_m_s2.max() / G_N == pytest.approx(expected.peak_g, rel=0.10)
+    run, acc = drop_onto_floor(forces.stiffness, np.repeat(mass, 3), grid.points, velocity,
+                               1.2 * expected.pulse_ms * 1e-3, penalty_n_per_m=10 * k_pad,
+                               watch=top, internal_force=forces)
+    assert acc.max() / G_N == pytest.approx(expected.peak_g, rel=0.10)
     assert run.energy_error < 0.01  # internal work includes what the foam dissipated
     # The crush localises near the impact face (a flat plateau has no preferred place to crush),
     # so elements crush at least as far as the pad does on average.

@@ -44,10 +44,15 @@ class PackageMesh:
         Material index = part group index; -1 is void.
     materials : tuple of str
         Material id of each part group ("" for an absent group; the cell id for cells).
+    cell_index : ndarray of int
+        For every element, the number of the cell it belongs to (-1 outside cells), in the
+        order of the geometry's parts ``cell-001``, ``cell-002``, ...: layer by layer, columns
+        outer, rows inner.
     """
 
     grid: StructuredGrid
     materials: tuple[str, str, str, str]
+    cell_index: np.ndarray
 
     @property
     def dofs(self) -> int:
@@ -135,8 +140,13 @@ def package_mesh(design: Design, mesh_size_m: float | None = None) -> PackageMes
         inside = dx**2 + dy**2 <= (ex / 2) ** 2
     else:
         inside = (np.abs(dx) <= ex / 2) & (np.abs(dy) <= ey / 2)
-    in_layer = np.any([(Z > b) & (Z < t) for b, t in layers], axis=0)
-    material[in_insert & inside & in_layer] = CELLS
+    layer = np.full(grid_shape, -1)
+    for n, (b, t) in enumerate(layers):
+        layer[(Z > b) & (Z < t)] = n
+    is_cell = in_insert & inside & (layer >= 0)
+    material[is_cell] = CELLS
+    per_layer = product.columns * product.rows
+    cell_index = np.where(is_cell, layer * per_layer + col * product.rows + row, -1)
 
     lib = library()
     container_id = design.container.material
@@ -147,4 +157,5 @@ def package_mesh(design: Design, mesh_size_m: float | None = None) -> PackageMes
         voigt.append(isotropic_voigt(m.youngs_modulus_pa, m.poisson_ratio))
     voigt.append(isotropic_voigt(*cell_body()))
     grid = StructuredGrid(xs, ys, zs, material, tuple(voigt))
-    return PackageMesh(grid=grid, materials=(container_id, insert.material, divider_id, design.cell.id))
+    return PackageMesh(grid=grid, materials=(container_id, insert.material, divider_id, design.cell.id),
+                       cell_index=cell_index)
