@@ -2,8 +2,9 @@
 
 The public API: design files and their validation, the material library and cell catalogue, the
 geometry and masses of a design, stacking loads and box compression strength, the static
-compression of a whole package by finite elements, and the crushable-foam law with the
-one-degree-of-freedom cushion model (``packsim.cushion``).
+compression and the drop of a whole package by finite elements, drop orientations by ISTA face
+numbering, and the crushable-foam law with the one-degree-of-freedom cushion model
+(``packsim.cushion``).
 
 >>> import packsim
 >>> design = packsim.load_design("geometries/a-21700-eps-rsc.toml")  # doctest: +SKIP
@@ -14,6 +15,7 @@ from . import cushion
 from ._cited import Cited, DataError
 from .cells import Cell, catalogue, get_cell, load_cells
 from .compression import CompressionResult, Peak, simulate_compression
+from .drop import DropResult, plot_pulse, simulate_drop
 from .design import (
     CorrugatedBox,
     CustomCell,
@@ -29,6 +31,7 @@ from .fefco import RscBlank, rsc_blank
 from .foam import FoamLaw
 from .geometry import Assembly, Part, build_assembly
 from .materials import Material, get_material, library, load_materials
+from .orientation import Orientation, OrientationError, all_orientations, parse_orientation
 from .stacking import (
     Derating,
     StackingConditions,
@@ -48,6 +51,13 @@ __all__ = [
     "Cited",
     "CompressionResult",
     "Derating",
+    "DropResult",
+    "Orientation",
+    "OrientationError",
+    "all_orientations",
+    "parse_orientation",
+    "plot_pulse",
+    "simulate_drop",
     "Peak",
     "StackingConditions",
     "derating",

@@ -108,6 +108,8 @@ class DropResult:
         springs), ``gravity`` (work done by gravity), J.
     energy_error : float
         Largest balance error over the run, relative to the impact kinetic energy.
+    first_contact_m : ndarray
+        (k, 3) points of the package that touched the floor first (package frame), m.
     stats : dict
         ``dofs``, ``steps``, ``dt_s``, ``min_dt_s``, ``wall_s``, ``added_mass_kg`` (mass scaling
         is not used: 0), ``turned_round`` (the package and every cell had turned round when the
@@ -128,6 +130,7 @@ class DropResult:
     rebound_velocity_m_s: float
     energy: dict[str, np.ndarray]
     energy_error: float
+    first_contact_m: np.ndarray
     stats: dict[str, Any]
     _raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -454,6 +457,7 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
         rebound_velocity_m_s=max(0.0, float(run.normal_velocity_m_s[-1])) if run.time_s.size else 0.0,
         energy=energy,
         energy_error=run.energy_error,
+        first_contact_m=np.unique(model.points[run.first_contact_nodes], axis=0),
         stats={"dofs": model.nq, "steps": run.steps, "dt_s": run.dt_s, "min_dt_s": run.min_dt_s,
                "wall_s": time.perf_counter() - start, "setup_s": setup_s, "added_mass_kg": 0.0,
                "selective_mass_kg": dm.selective_mass_kg, "turned_round": "t" in turn},

@@ -70,6 +70,8 @@ class ExplicitRun:
         Largest |total - initial total| over the run, relative to the initial kinetic energy.
     final_q, final_velocity_q : ndarray
         Coordinates and (mid-step) velocities at the end.
+    first_contact_nodes : ndarray
+        Nodes below the floor at the first step that had any.
     """
 
     step_time_s: np.ndarray
@@ -87,6 +89,7 @@ class ExplicitRun:
     energy_error: float
     final_q: np.ndarray
     final_velocity_q: np.ndarray
+    first_contact_nodes: np.ndarray
     monitored: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -271,9 +274,13 @@ def integrate(
     gap_t = gap.T.tocsr() if gap is not None else None
     force = model.internal_force
 
+    first_contact: list[np.ndarray] = []
+
     def accelerate(q_now: np.ndarray, u_now: np.ndarray,
                    f_int: np.ndarray) -> tuple[np.ndarray, float, float]:
         depth = np.minimum(height0 + u_now.reshape(-1, 3) @ normal, 0.0)
+        if not first_contact and (depth < 0).any():
+            first_contact.append(np.flatnonzero(depth < 0))
         push = -k_floor * depth
         f_q = weight + t_t @ (np.outer(push, normal).ravel() - f_int)
         energy = -0.5 * float(push @ depth)
@@ -343,7 +350,9 @@ def integrate(
         time_s=arrays["t"], contact_force_n=arrays["fc"], kinetic_j=arrays["ke"],
         internal_j=arrays["ie"], contact_j=arrays["ce"], potential_j=arrays["pe"],
         normal_velocity_m_s=arrays["vn"], dt_s=dt0, min_dt_s=min_dt, steps=step,
-        energy_error=error, final_q=q, final_velocity_q=v, monitored={k_: np.array(v_) for k_, v_ in monitored.items()},
+        energy_error=error, final_q=q, final_velocity_q=v,
+        first_contact_nodes=first_contact[0] if first_contact else np.zeros(0, dtype=int),
+        monitored={k_: np.array(v_) for k_, v_ in monitored.items()},
     )
 
 

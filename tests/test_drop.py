@@ -1,0 +1,139 @@
+"""Drop simulation of whole packages: the FE drop against the cushion model, energy balance,
+symmetry, and the point that hits the floor first for faces, edges and corners."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from conftest import GEOMETRIES
+from helpers import block_design_dict
+
+import packsim
+from packsim import cushion
+from packsim.drop import plot_pulse, simulate_drop
+from packsim.orientation import OrientationError
+from packsim.stacking import G_N
+
+MESH = 0.02
+
+
+@pytest.fixture(scope="module")
+def block():
+    return packsim.Design.from_dict(block_design_dict())
+
+
+@pytest.fixture(scope="module")
+def flat(block):
+    return simulate_drop(block, 1.2, "bottom", mesh_size_m=MESH)
+
+
+def test_single_cell_in_eps_agrees_with_the_cushion_model():
+    # One heavy flat cell on a 30 mm EPS pad, 5 mm of foam at its sides. The cushion model sees the
+    # weight of everything above the pad (cell, lid, side walls) over the pad's area.
+    side, pad, cell_kg = 0.1, 0.03, 2.0
+    design = packsim.Design.from_dict(block_design_dict(**{
+        "product.custom_cell.length_m": side, "product.custom_cell.thickness_m": side,
+        "product.custom_cell.mass_kg": cell_kg, "product.rows": 1, "product.columns": 1,
+        "insert.bottom_thickness_m": pad, "insert.top_thickness_m": 0.01,
+        "insert.side_thickness_m": 0.005}))
+    x, y, z = design.layout.insert_dims_m
+    insert_kg = sum(p.mass_kg for p in design.parts.values() if p.role == "insert")
+    above_pad = insert_kg * (z - pad) / z + cell_kg
+    static = above_pad * G_N / (x * y)
+    expected = cushion.drop("eps-24", static, pad, 1.2)
+    result = simulate_drop(design, 1.2, "bottom", mesh_size_m=MESH)
+    assert result.peak_g[0] == pytest.approx(expected.peak_g, rel=0.10)
+    assert not result.bottomed_out and not expected.bottomed_out
+    assert result.energy_error < 0.01
+
+
+def test_symmetric_package_dropped_flat_gives_the_same_peak_for_mirror_cells(flat, block):
+    # Columns outer, rows inner: 3 columns x 2 rows; mirror images about both mid-planes.
+    peaks = flat.peak_g.reshape(3, 2)
+    assert peaks[0] == pytest.approx(peaks[2], rel=1e-6)
+    assert peaks[:, 0] == pytest.approx(peaks[:, 1], rel=1e-6)
+    assert np.all(flat.first_contact_m[:, 2] == 0.0)  # the whole bottom face lands together
+    assert flat.max_peak_g == pytest.approx(flat.peak_g.max())
+
+
+@pytest.mark.parametrize("orientation, axes_at_zero", [("edge-2-3", (1, 2)), ("corner-2-3-5", (0, 1, 2))])
+def test_edge_and_corner_drops_hit_first_at_that_edge_or_corner(block, orientation, axes_at_zero):
+    result = simulate_drop(block, 1.2, orientation, mesh_size_m=MESH, duration_s=2e-4)
+    first = result.first_contact_m
+    assert np.all(first[:, list(axes_at_zero)] == 0.0)
+    if orientation.startswith("edge"):
+        # The whole edge (y = 0, z = 0 along x) touches at once.
+        assert first[:, 0].min() == 0.0 and first[:, 0].max() == pytest.approx(block.outer_dims_m[0])
+    else:
+        assert len(first) == 1
+    normal = np.array(result.inputs["floor_normal"])
+    to_centre = np.array(block.center_of_mass_m) - first[0] * (len(first) == 1)
+    if len(first) == 1:
+        assert normal == pytest.approx(to_centre / np.linalg.norm(to_centre))
+
+
+def test_without_dissipation_energy_is_conserved_through_impact_and_rebound(block):
+    result = simulate_drop(block, 0.5, "bottom", mesh_size_m=MESH, dissipative=False)
+    assert result.stats["turned_round"]
+    assert result.energy_error < 0.01
+    kinetic0 = 0.5 * block.gross_mass_kg * 2 * G_N * 0.5
+    assert abs(result.energy["dissipated"][-1]) < 0.01 * kinetic0
+    # Dissipative foams keep part of it (the stiff PP box bounces elastically) and rebound slower.
+    lossy = simulate_drop(block, 0.5, "bottom", mesh_size_m=MESH)
+    assert lossy.energy["dissipated"][-1] > 0.2 * kinetic0
+    assert lossy.rebound_velocity_m_s < result.rebound_velocity_m_s
+
+
+def test_result_fields_filter_and_serialisation(flat, tmp_path):
+    assert flat.filter == "SAE J211-1 CFC 600"
+    assert flat.cell_accel_g.shape == (len(flat.time_s), 6)
+    assert np.all(flat.pulse_ms > 0)
+    assert flat.max_foam_strain.value > 0
+    assert flat.max_container_stress_pa.value > 0
+    assert flat.inputs["impact_velocity_m_s"] == pytest.approx(math.sqrt(2 * G_N * 1.2))
+    assert flat.stats["added_mass_kg"] == 0.0
+    data = json.loads(flat.to_json())
+    assert data["peak_g"] == pytest.approx(list(flat.peak_g))
+    assert "cell_accel_g" not in flat.to_dict(histories=False)
+    ax = plot_pulse(flat)
+    ax.figure.savefig(tmp_path / "pulse.png")
+    assert (tmp_path / "pulse.png").stat().st_size > 0
+
+
+def test_unknown_orientation_is_a_clear_error(block):
+    with pytest.raises(OrientationError, match="opposite faces"):
+        simulate_drop(block, 1.2, "edge-1-3")
+
+
+def test_cli_drop_prints_json_and_a_table_and_saves_the_plot(block, tmp_path, capsys):
+    from packsim.cli import main
+
+    path = tmp_path / "block.toml"
+    block.save(path)
+    png = tmp_path / "pulse.png"
+    assert main(["drop", str(path), "--height", "0.8", "--orientation", "face-3",
+                 "--mesh-size", str(MESH), "--json", "--plot", str(png)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["inputs"]["orientation"] == "face-3" and len(data["peak_g"]) == 6
+    assert png.stat().st_size > 0
+    assert main(["drop", str(path), "--height", "0.8", "--mesh-size", str(MESH)]) == 0
+    out = capsys.readouterr().out
+    assert "max peak" in out and "cell-006" in out and "SAE J211-1 CFC 600" in out
+
+
+@pytest.mark.parametrize("args, message", [(["--orientation", "corner-1-3-5"], "opposite"),
+                                           (["--orientation", "botom"], "did you mean 'bottom'")])
+def test_cli_drop_rejects_a_bad_orientation_with_status_2(args, message, capsys):
+    from packsim.cli import main
+
+    assert main(["drop", str(GEOMETRIES / "a-21700-eps-rsc.toml"), *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_drop_rejects_a_negative_height(capsys):
+    from packsim.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["drop", str(GEOMETRIES / "a-21700-eps-rsc.toml"), "--height", "-1"])
+    assert info.value.code == 2
