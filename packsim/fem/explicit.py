@@ -214,8 +214,9 @@ class ExplicitModel:
             k_q = k_q + self.transform_t @ k_floor @ self.transform
         k_q = sp.csc_matrix(k_q)
         op = spla.LinearOperator(k_q.shape, matvec=self.solve_mass, dtype=float)
-        # Ritz values approach omega^2 from below: converge tightly, then keep 1 % margin.
-        lam = spla.eigsh(k_q, k=1, M=self.mass_q, Minv=op, which="LM", tol=1e-6,
+        # Ritz values approach omega^2 from below: 1e-4 is met in a few dozen iterations (1e-6
+        # takes 4x as long for the same first five digits); the margin covers the rest.
+        lam = spla.eigsh(k_q, k=1, M=self.mass_q, Minv=op, which="LM", tol=1e-4,
                          return_eigenvectors=False, maxiter=5000)
         return 1.01 * float(np.sqrt(lam.max()))
 

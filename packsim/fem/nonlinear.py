@@ -2,8 +2,12 @@
 
 Each element is integrated at its centre (one point) with the material's stress law, and the
 hourglass modes that one point cannot see get the linear stiffness of the incompatible-mode
-element: K_hg = K_bubble - K_one_point, assembled once. For a linear material the sum is exactly
-the incompatible-mode element (tested), so the stabilisation is physical, not a tuning knob.
+element: K_hg = K_bubble - K_one_point. On a box, K_hg vanishes on the 12 linear displacement
+fields, so it lives on the other 12: the four hourglass patterns (xy, yz, zx, xyz sign vectors of
+the corners, the same for every box) times the three components. Each element keeps that
+12 x 12 block, five times less data than its 24 x 24 matrix. For a linear material the sum is
+exactly the incompatible-mode element (tested), so the stabilisation is physical, not a tuning
+knob.
 
 Foams follow :class:`packsim.FoamLaw` along each principal strain (foams crush with a plastic
 Poisson ratio near zero, so principal directions decouple); tension is linear with the initial
@@ -36,21 +40,69 @@ def _cap_strain(law: FoamLaw) -> float:
     return max(el - gap, ed)
 
 
-def _one_point_stiffness(grid: StructuredGrid) -> sp.bsr_matrix:
-    """Stiffness of the one-point (centre) rule: B0^T D B0 V for every element."""
-    g = hex8.centre_gradients(grid.element_sizes.reshape(-1, 3)).reshape(*grid.material.shape, 8, 3)
-    vol = grid.element_sizes.prod(-1)
-    blocks = grid._empty_blocks()
-    tensors = [hex8.tensor_from_voigt(v) for v in grid.voigt]
-    c = np.zeros((*grid.material.shape, 3, 3, 3, 3))
-    for m, t in enumerate(tensors):
-        c[grid.material == m] = t
-    c *= vol[..., None, None, None, None]
-    for where, o, a, b in grid._corner_pairs():
-        # K[(a,k),(b,l)] = C_kilj g_a,i g_b,j V
-        kab = np.einsum("...kilj,...i,...j->...kl", c, g[..., a, :], g[..., b, :])
-        blocks[(*where, o)] += kab.transpose(2, 1, 0, 3, 4)
-    return grid._bsr(blocks)
+def symmetric_eigenvalues(a: np.ndarray) -> np.ndarray:
+    """Ascending eigenvalues (n, 3) of symmetric 3 x 3 matrices (n, 3, 3), in closed form
+    (trigonometric solution of the characteristic cubic): no per-matrix LAPACK call."""
+    q = np.trace(a, axis1=1, axis2=2) / 3.0
+    b = a - q[:, None, None] * np.eye(3)
+    p = np.sqrt(np.sum(b * b, axis=(1, 2)) / 6.0)
+    safe = np.where(p > 0, p, 1.0)
+    r = np.clip(np.linalg.det(b / safe[:, None, None]) / 2.0, -1.0, 1.0)
+    phi = np.arccos(r) / 3.0
+    high = q + 2.0 * p * np.cos(phi)
+    low = q + 2.0 * p * np.cos(phi + 2.0 * np.pi / 3.0)
+    return np.stack([low, 3.0 * q - low - high, high], axis=1)
+
+
+def spectral_map(a: np.ndarray, values: np.ndarray, mapped: np.ndarray) -> np.ndarray:
+    """sum_i f(lambda_i) v_i v_i^T for symmetric ``a`` (n, 3, 3) with ascending eigenvalues
+    ``values`` (n, 3) and f(lambda_i) = ``mapped`` (n, 3), without eigenvectors.
+
+    The polynomial through (lambda_i, f_i) in Newton form, evaluated at ``a``, is that matrix
+    function. Eigenvalues closer than 1e-6 of the largest are merged (a straight line through the
+    extreme pair, or a constant), which errs by that fraction of f's slope.
+    """
+    l1, l2, l3 = values.T
+    f1, f2, f3 = mapped.T
+    scale = np.abs(values).max(axis=1)
+    tol = 1e-6 * np.where(scale > 0, scale, 1.0)
+    d12, d23, d13 = l2 - l1, l3 - l2, l3 - l1
+    distinct = (d12 > tol) & (d23 > tol)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        first = np.where(d12 > tol, (f2 - f1) / d12, 0.0)
+        line = np.where(d13 > tol, (f3 - f1) / d13, 0.0)
+        second = np.where(distinct, ((f3 - f2) / d23 - first) / d13, 0.0)
+    slope = np.where(distinct, first, line)
+    shifted = a - l1[:, None, None] * np.eye(3)
+    out = slope[:, None, None] * shifted + f1[:, None, None] * np.eye(3)
+    if distinct.any():
+        k = np.flatnonzero(distinct)
+        quad = shifted[k] @ (a[k] - l2[k, None, None] * np.eye(3))
+        out[k] += second[k, None, None] * quad
+    return out
+
+
+def _hourglass_patterns() -> np.ndarray:
+    """The four orthonormal hourglass vectors of the box corners, (8, 4)."""
+    sx, sy, sz = (2.0 * hex8.CORNERS - 1.0).T
+    return np.stack([sx * sy, sy * sz, sz * sx, sx * sy * sz], axis=1) / np.sqrt(8.0)
+
+
+def _hourglass_blocks(grid: StructuredGrid, material: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Phi^T (K_bubble - K_one_point) Phi of every element, (n, 12, 12), dofs (pattern, component)."""
+    phi = np.kron(_hourglass_patterns(), np.eye(3))  # (24, 12), element dofs (corner, component)
+    blocks = np.empty((len(material), 12, 12))
+    for m, voigt in enumerate(grid.voigt):
+        members = np.flatnonzero(material == m)
+        if members.size == 0:
+            continue
+        kinds, which = np.unique(sizes[members], axis=0, return_inverse=True)
+        full = hex8.box_stiffness(hex8.stiffness_terms(voigt), kinds)
+        g = hex8.centre_gradients(kinds)  # K_1pt[(a,k),(b,l)] = V C_kilj g_ai g_bj
+        one_point = np.einsum("kilj,nai,nbj->nakbl", hex8.tensor_from_voigt(voigt), g, g)
+        one_point = one_point.reshape(len(kinds), 24, 24) * kinds.prod(axis=1)[:, None, None]
+        blocks[members] = (phi.T @ (full - one_point) @ phi)[which.ravel()]
+    return blocks
 
 
 class ElementForces:
@@ -73,7 +125,11 @@ class ElementForces:
         self.nodes = grid.element_nodes
         sizes = grid.element_sizes[i, j, k]
         self.volume = sizes.prod(-1)
-        self.gradients = hex8.centre_gradients(sizes)  # (n, 8, 3)
+        # Kernels work corner-major, (8, n, 3), so that every sum over corners is one matrix
+        # product with a constant 8 x k matrix (one BLAS call, not n tiny ones).
+        self._corner_nodes = np.ascontiguousarray(self.nodes.T)
+        self._signs = 2.0 * hex8.CORNERS - 1.0  # (8, 3): dN_a/dx_i = sign_ai / (4 h_i)
+        self._inv_h = 0.25 / sizes.T[:, :, None]  # (3, n, 1)
         self.tensors = [hex8.tensor_from_voigt(v) for v in grid.voigt]
         self.eps_max = np.zeros(len(self.material))
         #: Largest current tangent of the foams over their initial modulus (>= 1), for the step.
@@ -81,18 +137,32 @@ class ElementForces:
         self._caps = {m: _cap_strain(law) for m, law in self.foams.items()}
         self._members = {m: np.flatnonzero(self.material == m) for m in range(len(grid.voigt))
                          if (self.material == m).any()}
-        dofs = (3 * self.nodes[:, :, None] + np.arange(3)).reshape(-1)
+        dofs = (3 * self._corner_nodes[:, :, None] + np.arange(3)).reshape(-1)
         self.scatter = sp.csr_matrix((np.ones(dofs.size), (dofs, np.arange(dofs.size))),
                                      shape=(grid.ndof, dofs.size))
-        #: Linear stiffness of the incompatible-mode element (for stable steps and energies).
+        #: Linear stiffness of the incompatible-mode element (for stable steps).
         self.stiffness = grid.stiffness()
-        self.hourglass = (self.stiffness - _one_point_stiffness(grid)).tocsr()
+        self._patterns = _hourglass_patterns()
+        self._hourglass = _hourglass_blocks(grid, self.material, sizes)
 
     def strains(self, u: np.ndarray) -> np.ndarray:
         """Centre strains of the solid elements, (n, 3, 3)."""
-        ue = u.reshape(-1, 3)[self.nodes]  # (n, 8, 3)
-        h = np.swapaxes(ue, 1, 2) @ self.gradients  # du_k/dx_i -> (n, 3, 3)
+        return self._strains(self._gather(u))
+
+    def _gather(self, u: np.ndarray) -> np.ndarray:
+        """Corner displacements, (8, n, 3)."""
+        return u.reshape(-1, 3)[self._corner_nodes]
+
+    def _strains(self, corners: np.ndarray) -> np.ndarray:
+        n = corners.shape[1]
+        d = (self._signs.T @ corners.reshape(8, -1)).reshape(3, n, 3) * self._inv_h  # [i, n, k]
+        h = d.transpose(1, 2, 0)  # du_k/dx_i as (n, k, i)
         return 0.5 * (h + np.swapaxes(h, 1, 2))
+
+    def _hourglass_modes(self, corners: np.ndarray) -> np.ndarray:
+        """Hourglass amplitudes (n, 12), ordered (pattern, component)."""
+        n = corners.shape[1]
+        return (self._patterns.T @ corners.reshape(8, -1)).reshape(4, n, 3).transpose(1, 0, 2).reshape(n, 12)
 
     def stresses(self, strain: np.ndarray, update: bool = True) -> np.ndarray:
         """Centre stresses (n, 3, 3), Pa; ``update`` advances the foams' crush history."""
@@ -117,7 +187,7 @@ class ElementForces:
         for m, sel in self._members.items():
             if m in self.foams:
                 law = self.foams[m]
-                values = np.linalg.eigvalsh(strain[sel])
+                values = symmetric_eigenvalues(strain[sel])
                 compression = np.maximum(-values, 0.0)
                 history = np.maximum(self.eps_max[sel][:, None], compression)
                 crushed = law.stored_energy(np.minimum(compression, history), history)
@@ -126,7 +196,9 @@ class ElementForces:
             else:
                 density[sel] = 0.5 * np.sum(self.linear_stress(strain[sel], m) * strain[sel],
                                             axis=(1, 2))
-        return float(density @ self.volume + 0.5 * u @ (self.hourglass @ u))
+        q = self._hourglass_modes(self._gather(u))
+        hourglass = 0.5 * np.einsum("ni,nij,nj->", q, self._hourglass, q)
+        return float(density @ self.volume + hourglass)
 
     def _foam(self, m: int, strain: np.ndarray, members: np.ndarray, update: bool) -> np.ndarray:
         law, cap = self.foams[m], self._caps[m]
@@ -142,7 +214,7 @@ class ElementForces:
         if crushing.size == 0:
             return stress
         at = members[crushing]
-        values, vectors = np.linalg.eigh(strain[crushing])
+        values = symmetric_eigenvalues(strain[crushing])
         compression = -values
         beyond = np.maximum(compression - cap, 0.0)
         capped = np.minimum(compression, cap)
@@ -155,13 +227,19 @@ class ElementForces:
             # Unloading from a densified state is as stiff as the loading tangent there.
             worst = min(float(self.eps_max[at].max()), cap)
             self.stiffness_ratio = max(self.stiffness_ratio, float(law.loading_tangent(worst)) / e)
-        stress[crushing] = (vectors * principal[:, None, :]) @ np.swapaxes(vectors, 1, 2)
+        stress[crushing] = spectral_map(strain[crushing], values, principal)
         return stress
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
-        stress = self.stresses(self.strains(u))
-        forces = (self.gradients @ stress) * self.volume[:, None, None]  # (n, 8, 3)
-        return self.scatter @ forces.reshape(-1) + self.hourglass @ u
+        corners = self._gather(u)
+        n = corners.shape[1]
+        stress = self.stresses(self._strains(corners))
+        # f_a = V sum_i dN_a/dx_i sigma_i. and the hourglass resistance, both corner-major.
+        weighted = stress.transpose(1, 0, 2) * (self._inv_h * self.volume[:, None])  # [i, n, j]
+        forces = self._signs @ weighted.reshape(3, -1)
+        resisted = (self._hourglass @ self._hourglass_modes(corners)[:, :, None])[:, :, 0]
+        forces += self._patterns @ resisted.reshape(n, 4, 3).transpose(1, 0, 2).reshape(4, -1)
+        return self.scatter @ forces.reshape(-1)
 
 
 class JointForces:
@@ -173,6 +251,7 @@ class JointForces:
         sizes = [p.grid.ndof for p in parts]
         self.offsets = np.concatenate([[0], np.cumsum(sizes)])
         self.stiffness = sp.block_diag([p.stiffness for p in parts], format="csr")
+        self.stiffness.eliminate_zeros()  # the void blocks of each grid's pattern
 
     @property
     def stiffness_ratio(self) -> float:
