@@ -3,8 +3,9 @@
 The public API: design files and their validation, the material library and cell catalogue, the
 geometry and masses of a design, stacking loads and box compression strength, the static
 compression and the drop of a whole package by finite elements, drop orientations by ISTA face
-numbering, and the crushable-foam law with the one-degree-of-freedom cushion model
-(``packsim.cushion``).
+numbering, the crushable-foam law with the one-degree-of-freedom cushion model
+(``packsim.cushion``), and shipping test standards as data with the compliance check
+(``packsim.check``; ``packsim.testing.assert_compliant`` for CI).
 
 >>> import packsim
 >>> design = packsim.load_design("geometries/a-21700-eps-rsc.toml")  # doctest: +SKIP
@@ -14,6 +15,7 @@ numbering, and the crushable-foam law with the one-degree-of-freedom cushion mod
 from . import cushion
 from ._cited import Cited, DataError
 from .cells import Cell, catalogue, get_cell, load_cells
+from .compliance import ComplianceReport, Row, check
 from .compression import CompressionResult, Peak, simulate_compression
 from .drop import DropResult, plot_pulse, simulate_drop
 from .design import (
@@ -32,6 +34,7 @@ from .foam import FoamLaw
 from .geometry import Assembly, Part, build_assembly
 from .materials import Material, get_material, library, load_materials
 from .orientation import Orientation, OrientationError, all_orientations, parse_orientation
+from .standards import Standard, StandardError, builtin_standards, get_standard, load_standard
 from .stacking import (
     Derating,
     StackingConditions,
@@ -50,7 +53,15 @@ __all__ = [
     "Cell",
     "Cited",
     "CompressionResult",
+    "ComplianceReport",
     "Derating",
+    "Row",
+    "Standard",
+    "StandardError",
+    "builtin_standards",
+    "check",
+    "get_standard",
+    "load_standard",
     "DropResult",
     "Orientation",
     "OrientationError",

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -155,6 +156,78 @@ def _drop(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+EXIT_FAIL = 1
+
+
+def format_check(report) -> str:
+    """The ``packsim check`` report: failures first, then a line per row."""
+    lines = [f"design            {report.design_name}",
+             f"standards         {', '.join(report.standards)}",
+             f"fidelity          {report.fidelity}",
+             f"verdict           {'PASS' if report.passed else 'FAIL'}"
+             + (f" ({len(report.failed_rows)} of {len(report.rows)} rows failed)" if not report.passed else "")
+             + ("; uses provisional (UNCONFIRMED) figures" if report.provisional else "")]
+    worst = report.worst_row
+    if worst is not None:
+        lines.append(f"worst margin      {worst.margin:+.0%}: {worst.name}")
+    lines += ["", f"{'verdict':<14}{'margin':>8}  {'standard':<14}{'test':<14}{'criterion':<18}achieved (required)"]
+    order = {"fail": 0, "not-evaluated": 2, "pass": 1}
+    for r in sorted(report.rows, key=lambda r: order[r.status]):
+        margin = "" if r.margin is None else f"{r.margin:+.0%}"
+        mark = r.status.upper() + ("*" if r.provisional else "")
+        lines.append(f"{mark:<14}{margin:>8}  {r.standard:<14}{r.test:<14}{r.criterion:<18}"
+                     f"{r.achieved} ({r.requirement}) [{r.clause}]")
+    lines += ["", "* provisional: the row uses a figure marked UNCONFIRMED in its standard file",
+              f"{report.wall_s:.2f} s"]
+    return "\n".join(lines)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .compliance import DEFAULT_STANDARDS, check
+    from .standards import get_standard
+
+    standards = [get_standard(s) for s in (args.standard or DEFAULT_STANDARDS)]  # fail early
+    design = load_design(args.design)
+    report = check(design, standards, fidelity=args.fidelity, mesh_size_m=args.mesh_size,
+                   assurance_level=args.assurance_level)
+    if args.json:
+        Path(args.json).write_text(report.to_json())
+    if args.junit:
+        report.to_junit(args.junit)
+    if args.markdown:
+        Path(args.markdown).write_text(report.to_markdown())
+    print(format_check(report))
+    return EXIT_OK if report.passed else EXIT_FAIL
+
+
+def _standards(args: argparse.Namespace) -> int:
+    from .standards import builtin_standards, get_standard
+
+    if args.id:
+        std = get_standard(args.id)
+        lines = [f"{std.id}: {std.title}", std.scope, ""]
+        for t in std.test:
+            lines.append(f"[{t.id}] {t.kind}: {t.title} ({t.clause})")
+            for name, c in t.cited().items():
+                flag = "  PROVISIONAL" if c.provisional else ""
+                lines.append(f"    {name} = {c.value!r}  [{c.clause}; {c.source}, {c.confidence}]{flag}")
+                if c.note:
+                    lines.append(f"        note: {c.note}")
+            if t.criteria:
+                lines.append(f"    criteria: {', '.join(t.criteria)}")
+        lines += ["", "references:"]
+        lines += [f"  {k}: {r.citation}" + (f" <{r.url}>" if r.url else "") for k, r in std.references.items()]
+        print("\n".join(lines))
+        return EXIT_OK
+    for sid, path in builtin_standards().items():
+        std = get_standard(path)
+        kinds = ", ".join(f"{t.id} ({t.kind})" for t in std.test)
+        flag = "  [some figures provisional]" if std.provisional else ""
+        print(f"{sid:<14}{std.title}{flag}\n{'':<14}tests: {kinds}")
+    print("\nshow one with its citations: packsim standards show ID")
+    return EXIT_OK
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -242,6 +315,23 @@ def build_parser() -> argparse.ArgumentParser:
     drop.add_argument("--plot", metavar="PATH", help="save the cells' acceleration pulses (PNG, PDF)")
     drop.add_argument("--json", action="store_true", help="print a JSON object (no time histories)")
     drop.set_defaults(run=_drop)
+    chk = sub.add_parser("check", help="check a design against shipping standards (exit 1 if any row fails)")
+    chk.add_argument("design", help="design file (TOML)")
+    chk.add_argument("--standard", action="append", metavar="ID|FILE",
+                     help="built-in standard id or a standard file; repeat for several "
+                          "(default: un-6.1.5-pg2 and sp188)")
+    chk.add_argument("--fidelity", choices=("fast", "fe"), default="fast",
+                     help="fast: cushion model and closed forms (default); fe: finite elements")
+    chk.add_argument("--assurance-level", choices=("I", "II", "III"), help="ASTM D4169 level")
+    chk.add_argument("--mesh-size", type=_positive_float, metavar="M", help="FE element size, m")
+    chk.add_argument("--json", metavar="PATH", help="write the report as JSON")
+    chk.add_argument("--junit", metavar="PATH", help="write JUnit XML (one test case per row)")
+    chk.add_argument("--markdown", metavar="PATH", help="write the verdict table as Markdown")
+    chk.set_defaults(run=_check)
+    stds = sub.add_parser("standards", help="list the encoded standards, or show one with citations")
+    stds.add_argument("show", nargs="?", choices=("show",), help=argparse.SUPPRESS)
+    stds.add_argument("id", nargs="?", help="standard id or file to show")
+    stds.set_defaults(run=_standards)
     for name, text in (("materials", "the material library"), ("cells", "the cell catalogue")):
         listing = sub.add_parser(name, help=f"list {text} with key values")
         listing.add_argument("--json", action="store_true",

@@ -172,6 +172,8 @@ class Product(_Model):
     orientation: Literal["upright", "flat"] = "upright"
     spacing_m: _length(0.5, allow_zero=True)
     layer_gap_m: _length(0.5, allow_zero=True) = 0.0
+    #: State of charge the cells are shipped at, % (air transport limits it); None if not stated.
+    state_of_charge_pct: Annotated[float, Field(ge=0, le=100)] | None = None
 
     @model_validator(mode="after")
     def _one_cell_source(self) -> Product:

@@ -90,7 +90,8 @@ def _name_to_face(token: str) -> int | None:
     return None
 
 
-def all_orientations() -> list[Orientation]:
+@cache
+def all_orientations() -> tuple[Orientation, ...]:
     """The 6 faces, 12 edges and 8 corners of a box."""
     normals = faces()
     out = [Orientation(f"face-{f}", (f,)) for f in sorted(normals)]
@@ -99,7 +100,7 @@ def all_orientations() -> list[Orientation]:
             vectors = np.array([normals[f][1] for f in combo])
             if np.allclose(vectors @ vectors.T, np.eye(size)):  # mutually perpendicular faces
                 out.append(Orientation(f"{kind}-{'-'.join(map(str, combo))}", combo))
-    return out
+    return tuple(out)
 
 
 def parse_orientation(name: str | Orientation) -> Orientation:
@@ -120,8 +121,8 @@ def parse_orientation(name: str | Orientation) -> Orientation:
     numbers = [_name_to_face(t) for t in tokens]
     valid = {o.name: o for o in all_orientations()}
     aliases = [n for n, _ in faces().values()]
-    hint = did_you_mean(text, [*valid, *aliases])
     if None in numbers or len(numbers) != expected_count:
+        hint = did_you_mean(text, [*valid, *aliases])
         raise OrientationError([Problem(
             "orientation", name,
             f"a face (1-6 or {', '.join(aliases)}), an edge 'edge-A-B' or a corner 'corner-A-B-C' "
@@ -133,3 +134,44 @@ def parse_orientation(name: str | Orientation) -> Orientation:
             f"faces {', '.join(map(str, sorted(numbers)))} do not meet in "
             f"{'an edge' if expected_count == 2 else 'a corner'} (opposite faces: 1-3, 2-4, 5-6)")])
     return valid[canonical]
+
+
+def _by_size(items: dict[str, float]) -> list[str]:
+    """Keys ordered by value, ties broken by name (stable, reproducible)."""
+    return [k for k, _ in sorted(items.items(), key=lambda kv: (kv[1], kv[0]))]
+
+
+def resolve_orientations(names: list[str] | tuple[str, ...],
+                         box_m: tuple[float, float, float]) -> list[Orientation]:
+    """Orientations named in a test procedure, for a box of outer size ``box_m`` (x, y, z), m.
+
+    Besides the names :func:`parse_orientation` takes: ``side-long`` / ``side-short`` (the larger
+    and smaller of the side (2) and end (5) faces), ``corner`` (corner 2-3-5), the ISTA sequence
+    names ``edge-shortest`` / ``edge-medium`` / ``edge-longest`` (edges radiating from corner
+    2-3-5) and ``face-smallest`` / ``face-medium`` / ``face-largest`` (faces 3, 2 and 5 and their
+    pairs, by area) with ``-opposite`` for the face across, and ``any`` (all 26).
+    """
+    x, y, z = box_m
+    # Edges from corner 2-3-5 (x = 0, y = 0, z = 0): 2-3 runs along x, 3-5 along y, 2-5 along z.
+    edges = _by_size({"edge-2-3": x, "edge-3-5": y, "edge-2-5": z})
+    # Face pairs by area: 3/1 (x y), 2/4 (x z), 5/6 (y z).
+    pairs = {("face-3", "face-1"): x * y, ("face-2", "face-4"): x * z, ("face-5", "face-6"): y * z}
+    faces_by_area = [p for p, _ in sorted(pairs.items(), key=lambda kv: (kv[1], kv[0]))]
+    sides = _by_size({"face-2": x * z, "face-5": y * z})
+    aliases = {
+        "corner": ["corner-2-3-5"],
+        "side-long": [sides[1]],
+        "side-short": [sides[0]],
+        "edge-shortest": [edges[0]], "edge-medium": [edges[1]], "edge-longest": [edges[2]],
+        "any": [o.name for o in all_orientations()],
+    }
+    for size, pair in zip(("smallest", "medium", "largest"), faces_by_area):
+        aliases[f"face-{size}"] = [pair[0]]
+        aliases[f"face-{size}-opposite"] = [pair[1]]
+    out: list[Orientation] = []
+    for name in names:
+        for resolved in aliases.get(str(name).strip().lower(), [name]):
+            orientation = parse_orientation(resolved)
+            if orientation not in out:
+                out.append(orientation)
+    return out

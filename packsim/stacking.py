@@ -15,14 +15,13 @@ import numpy as np
 
 from ._cited import Cited, load_cited_entries, load_packaged
 from .materials import Material, get_material
+from .units import INCH_M, LBF_N
 
 if TYPE_CHECKING:
     from .design import Design
 
 #: Standard gravity, m/s^2 (CGPM 1901, exact).
 G_N = 9.80665
-_LBF_N = 4.4482216152605
-_IN_M = 0.0254
 
 PalletPattern = Literal["columnar_aligned", "columnar_misaligned", "interlocked"]
 
@@ -87,12 +86,12 @@ def mckee_full_bct_n(ect_n_per_m: float, dx_n_m: float, dy_n_m: float, perimeter
         Box perimeter 2 (L + W), m.
     """
     c = _data()["mckee.full"]
-    ect = ect_n_per_m / (_LBF_N / _IN_M)
-    d = math.sqrt(dx_n_m * dy_n_m) / (_LBF_N * _IN_M**2 / _IN_M)  # N m -> lbf in (per unit width)
-    z = perimeter_m / _IN_M
+    ect = ect_n_per_m / (LBF_N / INCH_M)
+    d = math.sqrt(dx_n_m * dy_n_m) / (LBF_N * INCH_M**2 / INCH_M)  # N m -> lbf in (per unit width)
+    z = perimeter_m / INCH_M
     p_lbf = (float(c["constant"].value) * ect ** float(c["ect_exponent"].value)
              * d ** float(c["stiffness_exponent"].value) * z ** float(c["perimeter_exponent"].value))
-    return p_lbf * _LBF_N
+    return p_lbf * LBF_N
 
 
 def design_bct_n(design: Design) -> float | None:

@@ -6,8 +6,10 @@ import re
 
 # Metric units as divisors, so that "30 mm" gives exactly 0.03, as a user typing 0.03 would.
 _METRIC_DIVISOR = {"m": 1, "cm": 100, "mm": 1000, "um": 1_000_000}
-# Exact factors of the 1959 international yard and pound agreement.
-_IMPERIAL_TO_M = {"in": 0.0254, "inch": 0.0254, "ft": 0.3048}
+#: Exact factors of the 1959 international yard and pound agreement: inch in m, pound-force in N.
+INCH_M = 0.0254
+LBF_N = 4.4482216152605
+_IMPERIAL_TO_M = {"in": INCH_M, "inch": INCH_M, "ft": 0.3048}
 _LENGTH_TO_M = {**{u: 1 / d for u, d in _METRIC_DIVISOR.items()}, **_IMPERIAL_TO_M}
 
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-zA-Z]+)\s*$")

@@ -38,3 +38,26 @@ def block_design_dict(**overrides) -> dict:
             node = node.setdefault(key, {})
         node[leaf] = value
     return data
+
+
+def drop_standard_toml(standard_id: str, height: str, orientations: list[str],
+                       criteria=("cell-peak-g", "no-bottoming"), confidence: str = "HIGH") -> str:
+    """A minimal standard file with one drop test (a user's own specification)."""
+    names = ", ".join(f'"{o}"' for o in orientations)
+    wanted = ", ".join(f'"{c}"' for c in criteria)
+    return f'''
+id = "{standard_id}"
+title = "{standard_id}: drop"
+
+[references.spec]
+citation = "{standard_id} specification"
+
+[[test]]
+id = "drop"
+kind = "drop"
+title = "drop"
+clause = "4.2"
+height_m = {{ value = {height}, clause = "4.2.1", source = "spec", confidence = "HIGH" }}
+orientations = {{ value = [{names}], clause = "4.2.2", source = "spec", confidence = "{confidence}" }}
+criteria = [{wanted}]
+'''
