@@ -100,6 +100,12 @@ class DropResult:
         The foam was crushed past its densification onset somewhere.
     max_container_stress_pa : Peak
         Largest von Mises stress in the container during the drop, and where.
+    max_container_crush : Peak or None
+        Largest crush strain of a corrugated container's board (None for rigid boxes), and where.
+    min_clearance : dict
+        The closest any cell came to a neighbouring cell or to the container's walls during the
+        drop: ``clearance_m`` (negative: they would touch), ``initial_gap_m`` and ``between``
+        (cell translations; the small rotations of the cells are not counted).
     rebound_velocity_m_s : float
         Speed of the package's centre of mass away from the floor at the end (0 if it stays).
     energy : dict of str to ndarray
@@ -127,6 +133,8 @@ class DropResult:
     max_foam_strain: Peak
     bottomed_out: bool
     max_container_stress_pa: Peak
+    max_container_crush: Peak | None
+    min_clearance: dict[str, Any]
     rebound_velocity_m_s: float
     energy: dict[str, np.ndarray]
     energy_error: float
@@ -232,6 +240,49 @@ def _face_neighbours(label: np.ndarray, ijk: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class _Gaps:
+    """Pairs that must not touch: neighbouring cells, and each cell and the container's walls.
+
+    ``first`` / ``second`` are cell numbers (``second`` = -1 for a wall), ``axis`` and ``sign``
+    the direction from first to second, ``gap_m`` the initial clear distance.
+    """
+
+    first: np.ndarray
+    second: np.ndarray
+    axis: np.ndarray
+    sign: np.ndarray
+    gap_m: np.ndarray
+
+    def label(self, i: int) -> str:
+        direction = f"{'+' if self.sign[i] > 0 else '-'}{'xyz'[self.axis[i]]}"
+        other = "wall" if self.second[i] < 0 else f"cell-{self.second[i] + 1:03d}"
+        return f"cell-{self.first[i] + 1:03d} and {other} ({direction})"
+
+
+def _gaps(design: Design, centres: np.ndarray) -> _Gaps:
+    env = np.array(design.layout.envelope_m)
+    side, cap = design.wall_thicknesses_m
+    lo = np.array([side, side, cap])
+    hi = lo + np.array(design.inner_dims_m)
+    n = len(centres)
+    cells = np.arange(n)
+    parts = []
+    key = np.round(centres / 1e-6).astype(np.int64)  # micrometre grid: same line, same key
+    for axis in range(3):
+        across = [k for k in range(3) if k != axis]
+        order = np.lexsort((key[:, axis], key[:, across[1]], key[:, across[0]]))
+        same_line = np.all(key[order[1:]][:, across] == key[order[:-1]][:, across], axis=1)
+        i, j = order[:-1][same_line], order[1:][same_line]
+        ones = np.ones(len(i))
+        parts.append((i, j, axis * ones, ones, centres[j, axis] - centres[i, axis] - env[axis]))
+        full = np.ones(n)
+        parts.append((cells, -full, axis * full, full, hi[axis] - centres[:, axis] - env[axis] / 2))
+        parts.append((cells, -full, axis * full, -full, centres[:, axis] - env[axis] / 2 - lo[axis]))
+    first, second, axes, sign, gap = (np.concatenate(c) for c in zip(*parts))
+    return _Gaps(first.astype(int), second.astype(int), axes.astype(int), sign, gap)
+
+
 @dataclass(frozen=True, eq=False)
 class _DropModel:
     """Everything about a package's drop model that does not depend on height or orientation."""
@@ -242,6 +293,8 @@ class _DropModel:
     cushions: tuple[int, ...]
     densification_onset: float
     body_q: np.ndarray
+    cell_centres_m: np.ndarray
+    box_translation: np.ndarray
     omega_rad_s: float
     selective_mass_kg: float
 
@@ -334,8 +387,15 @@ def _drop_model(design: Design, mesh_size_m: float | None, dissipative: bool) ->
     cell_k = _penalty(diagonal[cell_pair[0]], cell_pair[1], node_mass[cell_pair[0]], omega)
     model.contacts = (sp.vstack([box_gap, cell_gap]).tocsr(), np.concatenate([box_k, cell_k]))
     onset = min((laws[g].densification_strain for g in cushions), default=math.inf)
+    # Mass-weighted mean translation of the container (its rows of q), for cell-to-wall clearance.
+    box_dofs = carried < 3 * n_nodes
+    box_translation = np.zeros((3, nq))
+    for k in range(3):
+        mine = box_dofs & (carried % 3 == k)
+        box_translation[k, np.flatnonzero(mine)] = mass_dof[carried[mine]] / mass_dof[carried[mine]].sum()
     return _DropModel(container=parts[0], inner=parts[1], model=model, cushions=tuple(cushions),
-                      densification_onset=onset, body_q=body_q, omega_rad_s=omega,
+                      densification_onset=onset, body_q=body_q, cell_centres_m=bodies.centres_m,
+                      box_translation=box_translation, omega_rad_s=omega,
                       selective_mass_kg=sum(b for _, b in scaled))
 
 
@@ -402,7 +462,20 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
     peak_stress = {"value": 0.0, "at": -1}
     forces = model.internal_force
 
-    def monitor(u: np.ndarray) -> dict[str, float]:
+    gaps = _gaps(design, dm.cell_centres_m)
+    walls = gaps.second < 0
+    closest = {"clearance_m": math.inf, "row": -1}
+
+    def monitor(u: np.ndarray, q: np.ndarray) -> dict[str, float]:
+        moved = q[dm.body_q[:, None] + np.arange(3)]
+        other = np.where(walls[:, None], (dm.box_translation @ q)[None, :],
+                         moved[np.maximum(gaps.second, 0)])
+        rows = np.arange(len(gaps.gap_m))
+        approach = gaps.sign * (moved[gaps.first, gaps.axis] - other[rows, gaps.axis])
+        clearance = gaps.gap_m - approach
+        i = int(np.argmin(clearance))
+        if clearance[i] < closest["clearance_m"]:
+            closest.update(clearance_m=float(clearance[i]), row=i)
         u_box = forces.split(u)[0]
         if container.material.size:
             vm = von_mises(container.stresses(container.strains(u_box), update=False))
@@ -434,6 +507,14 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
     i = int(np.argmax(np.where(foam, inner.eps_max, -np.inf))) if foam.any() else -1
     max_strain = Peak(float(inner.eps_max[i]) if i >= 0 else 0.0, centre(inner, i))
     stress_at = centre(container, peak_stress["at"])
+    crush = None
+    if container.material.size and CONTAINER in container.foams:
+        i = int(np.argmax(container.eps_max))
+        crush = Peak(float(container.eps_max[i]), centre(container, i))
+    row = closest["row"]
+    clearance = {"clearance_m": closest["clearance_m"],
+                 "initial_gap_m": float(gaps.gap_m[row]) if row >= 0 else math.nan,
+                 "between": gaps.label(row) if row >= 0 else ""}
 
     internal = run.internal_j
     stored = run.monitored.get("stored", np.zeros_like(internal))
@@ -454,6 +535,8 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
         max_foam_strain=max_strain,
         bottomed_out=bool(max_strain.value > dm.densification_onset),
         max_container_stress_pa=Peak(peak_stress["value"], stress_at),
+        max_container_crush=crush,
+        min_clearance=clearance,
         rebound_velocity_m_s=max(0.0, float(run.normal_velocity_m_s[-1])) if run.time_s.size else 0.0,
         energy=energy,
         energy_error=run.energy_error,

@@ -151,10 +151,17 @@ def test_report_markdown_and_margin_plot(tmp_path):
 
 def test_fe_fidelity_drops_by_finite_elements(tmp_path):
     spec = tmp_path / "one-drop.toml"
-    spec.write_text(drop_standard_toml("one-drop", "0.5", ["bottom"]))
+    criteria = ("cell-peak-g", "no-bottoming", "cells-apart", "container-intact")
+    spec.write_text(drop_standard_toml("one-drop", "0.5", ["bottom"], criteria=criteria))
     fe = packsim.check(_design(), (str(spec),), fidelity="fe", mesh_size_m=0.03)
     fast = packsim.check(_design(), (str(spec),))
     peak_fe = next(r for r in fe.rows if r.criterion == "cell-peak-g")
     peak_fast = next(r for r in fast.rows if r.criterion == "cell-peak-g")
     assert peak_fe.fidelity == "fe" and peak_fast.fidelity == "fast"
     assert peak_fe.value == pytest.approx(peak_fast.value, rel=0.5)  # same physics, two fidelities
+    # Clearances and the box's crush need the FE drop: evaluated there, not in the fast fidelity.
+    for criterion in criteria[2:]:
+        assert next(r for r in fe.rows if r.criterion == criterion).status in ("pass", "fail")
+        assert next(r for r in fast.rows if r.criterion == criterion).status == "not-evaluated"
+    apart = next(r for r in fe.rows if r.criterion == "cells-apart")
+    assert 0 < apart.margin <= 1 and "cell-" in apart.achieved

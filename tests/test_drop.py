@@ -91,6 +91,9 @@ def test_result_fields_filter_and_serialisation(flat, tmp_path):
     assert np.all(flat.pulse_ms > 0)
     assert flat.max_foam_strain.value > 0
     assert flat.max_container_stress_pa.value > 0
+    assert flat.max_container_crush is None  # a rigid PP box has no crush law
+    gap = flat.min_clearance
+    assert 0 < gap["clearance_m"] <= gap["initial_gap_m"] and gap["between"].startswith("cell-")
     assert flat.inputs["impact_velocity_m_s"] == pytest.approx(math.sqrt(2 * G_N * 1.2))
     assert flat.stats["added_mass_kg"] == 0.0
     data = json.loads(flat.to_json())

@@ -234,7 +234,7 @@ def integrate(
     gravity: bool = True,
     outputs: int = 500,
     stop: Callable[[float, np.ndarray], bool] | None = None,
-    monitor: Callable[[np.ndarray], dict[str, float]] | None = None,
+    monitor: Callable[[np.ndarray, np.ndarray], dict[str, float]] | None = None,
     max_steps: int = 200_000,
 ) -> ExplicitRun:
     """Integrate a body that touches the floor at t = 0.
@@ -256,7 +256,7 @@ def integrate(
     stop : callable, optional
         ``stop(t, velocity_q) -> bool``, checked at output times.
     monitor : callable, optional
-        u -> {name: value}, evaluated at output times.
+        (u, q) -> {name: value}, evaluated at output times.
     max_steps : int
         Safety limit on the number of steps.
     """
@@ -333,7 +333,7 @@ def integrate(
             records["ce"].append(e_c)
             records["pe"].append(-float(weight @ q))
             records["vn"].append(float(momentum_row @ v_at))
-            for name, value in (monitor(u) if monitor else {}).items():
+            for name, value in (monitor(u, q) if monitor else {}).items():
                 monitored.setdefault(name, []).append(value)
             if stop is not None and stop(t, v_at):
                 v = v_new
