@@ -20,6 +20,7 @@ import json
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from xml.etree import ElementTree
@@ -248,14 +249,13 @@ class _DropOutcome:
 
 
 class _Simulations:
-    """Runs each drop and stack simulation once per (height, orientation, fidelity)."""
+    """Runs each drop once per (height, orientation) in a check; FE results also across checks."""
 
     def __init__(self, design: Design, fidelity: Fidelity, mesh_size_m: float | None):
         self.design = design
         self.fidelity = fidelity
         self.mesh_size_m = mesh_size_m
         self._drops: dict[tuple[float, str], _DropOutcome] = {}
-        self._buckling: dict[float, float | None] = {}
         self._pads: dict[int, tuple[float, float, float]] | None = None
 
     def drop(self, height_m: float, orientation: Orientation) -> _DropOutcome:
@@ -280,25 +280,35 @@ class _Simulations:
                             f"pad of face {face}")
 
     def _fe_drop(self, height_m: float, orientation: Orientation) -> _DropOutcome:
-        from .drop import simulate_drop
-
-        r = simulate_drop(self.design, height_m, orientation, mesh_size_m=self.mesh_size_m)
-        law = FoamLaw.of(self.design.insert.material)
-        cell = int(r.peak_g.argmax()) if r.peak_g.size else 0
-        crush = None
-        if r.max_container_crush is not None:
-            board = FoamLaw.board(self.design.container.material)
-            crush = (r.max_container_crush.value, board.densification_strain)
-        return _DropOutcome(r.max_peak_g, r.max_foam_strain.value, r.bottomed_out,
-                            law.densification_strain, f"cell-{cell + 1:03d}", r.min_clearance, crush)
+        return _fe_drop(self.design, height_m, orientation.name, self.mesh_size_m)
 
     def buckling_factor(self, load_n: float) -> float | None:
-        if load_n not in self._buckling:
-            from .compression import simulate_compression
+        return _buckling_factor(self.design, load_n, self.mesh_size_m)
 
-            result = simulate_compression(self.design, load_n=load_n, mesh_size_m=self.mesh_size_m)
-            self._buckling[load_n] = result.buckling_factor
-        return self._buckling[load_n]
+
+# Finite-element results are kept per (design, load case): designs are frozen and hashable, so
+# repeated checks of one design (several standards, a report after a study) simulate once.
+@lru_cache(maxsize=256)
+def _fe_drop(design: Design, height_m: float, orientation: str,
+             mesh_size_m: float | None) -> _DropOutcome:
+    from .drop import simulate_drop
+
+    r = simulate_drop(design, height_m, orientation, mesh_size_m=mesh_size_m)
+    law = FoamLaw.of(design.insert.material)
+    cell = int(r.peak_g.argmax()) if r.peak_g.size else 0
+    crush = None
+    if r.max_container_crush is not None:
+        board = FoamLaw.board(design.container.material)
+        crush = (r.max_container_crush.value, board.densification_strain)
+    return _DropOutcome(r.max_peak_g, r.max_foam_strain.value, r.bottomed_out,
+                        law.densification_strain, f"cell-{cell + 1:03d}", r.min_clearance, crush)
+
+
+@lru_cache(maxsize=64)
+def _buckling_factor(design: Design, load_n: float, mesh_size_m: float | None) -> float | None:
+    from .compression import simulate_compression
+
+    return simulate_compression(design, load_n=load_n, mesh_size_m=mesh_size_m).buckling_factor
 
 
 # --- rows per test kind ----------------------------------------------------------------------
@@ -366,6 +376,12 @@ def _drop_rows(std: Standard, test: DropTest, design: Design, sims: _Simulations
         orientations = [Orientation(f"face-{f}", (f,)) for f in faces]
     heights = [height] + ([test.extra_drop_m.value] if test.extra_drop_m is not None else [])
     provisional = test.provisional
+    if test.temperature_c is not None:
+        # The material library holds room-temperature properties only: the verdict of a
+        # conditioned drop is an estimate until cold (or hot) data are added.
+        provisional = True
+        fragility_note += (f"; drop at {test.temperature_c.value:g} C simulated with "
+                           "room-temperature material properties")
     rows = []
     for h in heights:
         for o in orientations:
