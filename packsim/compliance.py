@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from xml.etree import ElementTree
 
+import numpy as np
+
 from . import cushion
 from .foam import FoamLaw
 from .materials import get_material
@@ -280,10 +282,37 @@ class _Simulations:
                             f"pad of face {face}")
 
     def _fe_drop(self, height_m: float, orientation: Orientation) -> _DropOutcome:
-        return _fe_drop(self.design, height_m, orientation.name, self.mesh_size_m)
+        canonical = _canonical(orientation, _mirror_planes(self.design))
+        return _fe_drop(self.design, height_m, canonical, self.mesh_size_m)
 
     def buckling_factor(self, load_n: float) -> float | None:
         return _buckling_factor(self.design, load_n, self.mesh_size_m)
+
+
+def _mirror_planes(design: Design) -> tuple[bool, bool]:
+    """Whether the package is its own mirror image across the x and the y mid-plane."""
+    lay = design.layout
+    outer = design.outer_dims_m
+    out = []
+    for axis, centres in ((0, lay.cell_x_m), (1, lay.cell_y_m)):
+        centred = math.isclose(lay.insert_origin_m[axis] + lay.insert_dims_m[axis] / 2,
+                               outer[axis] / 2, abs_tol=1e-9)
+        out.append(centred and np.allclose(np.sort(outer[axis] - centres), np.sort(centres), atol=1e-9))
+    return out[0], out[1]
+
+
+def _canonical(orientation: Orientation, planes: tuple[bool, bool]) -> str:
+    """The first name, in sort order, of the orientations a mirror-symmetric package cannot tell
+    apart from ``orientation`` (faces 5 and 6 swap across x, 2 and 4 across y): they give the
+    same worst cell, so one FE drop stands for all."""
+    swaps = [{5: 6, 6: 5}] if planes[0] else []
+    swaps += [{2: 4, 4: 2}] if planes[1] else []
+    images = {orientation.faces}
+    for swap in swaps:
+        images |= {tuple(sorted(swap.get(f, f) for f in faces)) for faces in images}
+    best = min(images)
+    kind = ("face", "edge", "corner")[len(best) - 1]
+    return f"{kind}-{'-'.join(map(str, best))}"
 
 
 # Finite-element results are kept per (design, load case): designs are frozen and hashable, so
