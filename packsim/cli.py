@@ -13,7 +13,7 @@ from . import __version__
 from ._cited import CONFIDENCE_LEVELS
 from .cells import catalogue
 from .design import load_design
-from .errors import PacksimInputError
+from .errors import PacksimInputError, Problem
 from .materials import library
 
 EXIT_OK = 0
@@ -203,8 +203,11 @@ def _check(args: argparse.Namespace) -> int:
 def _standards(args: argparse.Namespace) -> int:
     from .standards import builtin_standards, get_standard
 
-    if args.id:
-        std = get_standard(args.id)
+    names = [n for n in args.id if n != "show"]
+    if len(names) > 1:
+        raise PacksimInputError([Problem("standards", " ".join(args.id), "expected 'show ID'")])
+    if names:
+        std = get_standard(names[0])
         lines = [f"{std.id}: {std.title}", std.scope, ""]
         for t in std.test:
             lines.append(f"[{t.id}] {t.kind}: {t.title} ({t.clause})")
@@ -329,8 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--markdown", metavar="PATH", help="write the verdict table as Markdown")
     chk.set_defaults(run=_check)
     stds = sub.add_parser("standards", help="list the encoded standards, or show one with citations")
-    stds.add_argument("show", nargs="?", choices=("show",), help=argparse.SUPPRESS)
-    stds.add_argument("id", nargs="?", help="standard id or file to show")
+    stds.add_argument("id", nargs="*", metavar="show ID",
+                      help="'show ID' (or just ID): one standard, by id or file, with its citations")
     stds.set_defaults(run=_standards)
     for name, text in (("materials", "the material library"), ("cells", "the cell catalogue")):
         listing = sub.add_parser(name, help=f"list {text} with key values")

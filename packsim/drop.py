@@ -40,6 +40,7 @@ from .fem.mass_scaling import element_frequencies, selective_mass
 from .fem.mesh import CONTAINER, DIVIDERS, INSERT, package_mesh
 from .fem.nonlinear import ElementForces, JointForces
 from .fem.rigid import body_gap_rows, exposed_faces, node_gap_rows, rigid_bodies
+from .errors import PacksimInputError, Problem
 from .filters import cfc_filter
 from .foam import FoamLaw
 from .materials import library
@@ -221,7 +222,10 @@ def _element_densities(design: Design, material: np.ndarray, cell_index: np.ndar
     inside = cell_index >= 0
     cell_volume = np.bincount(cell_index[inside], weights=volume[inside], minlength=design.n_cells)
     if (cell_volume <= 0).any():
-        raise ValueError("mesh too coarse: some cells have no elements; pass a smaller mesh_size_m")
+        missing = int(np.argmin(cell_volume > 0))
+        raise PacksimInputError([Problem(
+            "mesh_size_m", None, f"too coarse for the cells: cell-{missing + 1:03d} has no element "
+            "(its centre misses every element); pass a smaller mesh size")])
     rho[inside] = design.cell.mass_kg / cell_volume[cell_index[inside]]
     return rho
 
@@ -378,6 +382,7 @@ def _drop_model(design: Design, mesh_size_m: float | None, dissipative: bool) ->
     points = np.vstack([grid.points, grid.points])
     model = ExplicitModel(points, mass_dof, forces.stiffness, forces, n_extra=6 * bodies.count,
                           extra_mass=extra, translation=translation)
+    # Contacts are added once the model's own highest frequency (which caps them) is known.
     omega = model.highest_frequency()
     diagonal = np.abs(forces.stiffness.diagonal()).reshape(-1, 3)
     node_mass = mass_dof[0::3]
