@@ -16,7 +16,6 @@ faces that meet there, since the one-degree-of-freedom model knows only flat imp
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -27,7 +26,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 
-from . import cushion
+from . import _json, cushion
 from .foam import FoamLaw
 from .materials import get_material
 from .orientation import Orientation, resolve_orientations
@@ -156,7 +155,7 @@ class ComplianceReport:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        return _json.dumps(self.to_dict())
 
     def to_markdown(self) -> str:
         """The verdict table as Markdown (one row per criterion)."""

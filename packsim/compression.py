@@ -8,7 +8,6 @@ with a unit platen displacement gives the stiffness; results are scaled to the r
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from . import _json
 from .fem import solve
 from .fem.grid import max_abs_principal, von_mises
 from .fem.mesh import PARTS, package_mesh
@@ -93,7 +93,7 @@ class CompressionResult:
         return out
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        return _json.dumps(self.to_dict())
 
     def to_vtu(self, path: str | Path) -> Path:
         """Write the mesh with part tags, displacement, buckling mode, von Mises stress and strain

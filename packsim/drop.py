@@ -22,7 +22,6 @@ corner drops the package's rotation during the pulse (a few degrees) is linearis
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass, field, fields
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from . import _json
 from ._cited import load_cited_entries, load_packaged
 from .compression import Peak
 from .fem.explicit import ExplicitModel, Floor, integrate, lumped_masses
@@ -163,7 +163,7 @@ class DropResult:
         return out
 
     def to_json(self, histories: bool = True) -> str:
-        return json.dumps(self.to_dict(histories), indent=2)
+        return _json.dumps(self.to_dict(histories))
 
 
 def plot_pulse(result: DropResult, ax=None, cells: list[int] | None = None):

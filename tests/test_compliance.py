@@ -182,3 +182,16 @@ def test_mirror_images_share_one_fe_drop():
     a = packsim.simulate_drop(design, 0.8, "edge-2-3", mesh_size_m=0.03, duration_s=4e-3)
     b = packsim.simulate_drop(design, 0.8, "edge-3-4", mesh_size_m=0.03, duration_s=4e-3)
     assert a.max_peak_g == pytest.approx(b.max_peak_g, rel=1e-6)
+
+
+def test_a_pad_crushed_solid_fails_with_strict_json(tmp_path):
+    report = packsim.check(_design(**{"insert.bottom_thickness_m": 0.002,
+                                      "product.custom_cell.mass_kg": 2.0}), ("un-6.1.5-pg2",))
+    crushed = [r for r in report.failed_rows if r.value == float("inf")]
+    assert crushed and all(r.margin == float("-inf") for r in crushed)
+
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    rows = json.loads(report.to_json(), parse_constant=refuse)["rows"]  # Infinity -> null
+    assert any(r["value"] is None and r["status"] == "fail" for r in rows)
