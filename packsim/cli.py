@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -139,13 +140,37 @@ def format_drop(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _progress_bar(label: str, unit: str):
+    """A progress bar on stderr for simulated time; yields ``advance(t_s, limit_s)``.
+
+    The drop usually ends (everything has turned round) well before its time limit, so the bar
+    shows simulated milliseconds against that limit and closes when the run returns.
+    """
+    from tqdm import tqdm
+
+    bar = tqdm(desc=label, unit=unit, file=sys.stderr, leave=False, disable=not sys.stderr.isatty(),
+               bar_format="{desc}: {n:.1f} {unit} simulated [{elapsed}]")
+
+    def advance(t_s: float, limit_s: float) -> None:
+        bar.n = t_s * 1e3
+        bar.refresh()
+
+    try:
+        yield advance
+    finally:
+        bar.close()
+
+
 def _drop(args: argparse.Namespace) -> int:
     from .drop import plot_pulse, simulate_drop
     from .orientation import parse_orientation
 
     orientation = parse_orientation(args.orientation)  # a bad name fails before any work
     design = load_design(args.design)
-    result = simulate_drop(design, args.height, orientation, mesh_size_m=args.mesh_size)
+    with _progress_bar(f"drop {orientation.name}", "ms") as advance:
+        result = simulate_drop(design, args.height, orientation, mesh_size_m=args.mesh_size,
+                               progress=advance)
     if args.plot:
         import matplotlib
 

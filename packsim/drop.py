@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -406,7 +407,8 @@ def _drop_model(design: Design, mesh_size_m: float | None, dissipative: bool) ->
 
 def simulate_drop(design: Design, height_m: float, orientation: str | Orientation = "bottom",
                   mesh_size_m: float | None = None, duration_s: float | None = None,
-                  cfc: float | None = None, dissipative: bool = True) -> DropResult:
+                  cfc: float | None = None, dissipative: bool = True,
+                  progress: Callable[[float, float], None] | None = None) -> DropResult:
     """Drop ``design`` from ``height_m`` onto a rigid floor, hitting first with ``orientation``.
 
     Parameters
@@ -427,6 +429,9 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
         SAE J211-1 channel frequency class of the acceleration filter (default in data/fe.toml).
     dissipative : bool
         ``False`` makes the foams unload along their loading curve (no hysteresis; verification).
+    progress : callable, optional
+        Called as ``progress(t_s, limit_s)`` while the drop runs (simulated time and the longest
+        it may run), e.g. to drive a progress bar.
 
     Returns
     -------
@@ -490,7 +495,8 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
         return {"stored": forces.stored_energy(u)}
 
     run = integrate(model, velocity_q, floor, limit, probes=cell_translation, stop=stop,
-                    monitor=monitor)
+                    monitor=monitor,
+                    progress=None if progress is None else lambda t: progress(t, limit))
 
     # Accelerometer reading: acceleration minus gravity (gravity is -g n in the package frame).
     steps = len(run.step_time_s)

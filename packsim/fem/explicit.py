@@ -239,6 +239,7 @@ def integrate(
     monitor: Callable[[np.ndarray, np.ndarray], dict[str, float]] | None = None,
     max_steps: int = 200_000,
     courant: float = COURANT,
+    progress: Callable[[float], None] | None = None,
 ) -> ExplicitRun:
     """Integrate a body that touches the floor at t = 0.
 
@@ -264,6 +265,8 @@ def integrate(
         Safety limit on the number of steps.
     courant : float
         Fraction of the critical step used (see :data:`COURANT`).
+    progress : callable, optional
+        Called with the simulated time, s, at output times.
     """
     n_nodes = len(model.points)
     normal = np.asarray(floor.normal, float)
@@ -340,6 +343,8 @@ def integrate(
             records["vn"].append(float(momentum_row @ v_at))
             for name, value in (monitor(u, q) if monitor else {}).items():
                 monitored.setdefault(name, []).append(value)
+            if progress is not None:
+                progress(t)
             if stop is not None and stop(t, v_at):
                 v = v_new
                 break
