@@ -75,3 +75,24 @@ def test_block_dropped_on_an_eps_pad_agrees_with_the_cushion_model():
     # The crush localises near the impact face (a flat plateau has no preferred place to crush),
     # so elements crush at least as far as the pad does on average.
     assert forces.eps_max.max() >= 0.9 * expected.max_strain
+
+
+def test_closed_form_eigenvalues_and_spectral_map_match_lapack_with_repeated_eigenvalues():
+    from packsim.fem.nonlinear import spectral_map, symmetric_eigenvalues
+
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((600, 3, 3)) * 0.1
+    a = a + np.swapaxes(a, 1, 2)
+    rotations = np.linalg.qr(rng.standard_normal((200, 3, 3)))[0]
+    a[:200] = rotations @ (np.eye(3) * [-0.2, 0.05, 0.05]) @ np.swapaxes(rotations, 1, 2)  # pair
+    a[200:250] = np.eye(3) * 0.03  # all three equal
+    a[250:300] = rotations[:50] @ (np.eye(3) * [-0.2, 0.05, 0.05 + 1e-12]) @ np.swapaxes(rotations[:50], 1, 2)
+    values = symmetric_eigenvalues(a)
+    reference, vectors = np.linalg.eigh(a)
+    assert np.abs(values - reference).max() < 1e-8
+
+    def law(x):  # kinked, like the foam law: elastic, then a plateau in compression
+        return np.where(x < -0.01, -0.01 - 0.05 * (-x - 0.01), x)
+
+    expected = (vectors * law(reference)[:, None, :]) @ np.swapaxes(vectors, 1, 2)
+    assert np.abs(spectral_map(a, values, law(values)) - expected).max() < 1e-7

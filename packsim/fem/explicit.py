@@ -3,13 +3,13 @@
 The unknowns are generalised coordinates q: nodal displacements u = T q (T selects the degrees of
 freedom that carry mass) and, optionally, the six coordinates of rigid bodies that have no nodes
 of their own and touch the grid through unilateral contacts (:mod:`packsim.fem.rigid`). The mass
-matrix M_q = T^T M T + extra (rigid-body blocks, selective mass scaling) is block diagonal and
-factorised once; a step is one internal-force evaluation, sparse products with T and the contact
-matrix, and one solve with that factor.
+matrix M_q = T^T M T + extra (rigid-body blocks, selective mass scaling) is diagonal except for
+the scaled walls and the bodies' rotations; that coupled part is factorised once. A step is one
+internal-force evaluation, sparse products with T and the contact matrix, and one mass solve.
 
 The floor is the plane n . x = level with a penalty spring on every node below it (frictionless);
-gravity acts along -n. The stable step is 2 / omega_max of (K_q, M_q) from Lanczos, shortened when
-a foam densifies (its tangent modulus rises) and for the stiffest penalty spring on its node.
+gravity acts along -n. The stable step is a fraction of 2 / omega_max of (K_q, M_q) with every
+penalty spring counted as closed (Lanczos), shortened when a foam densifies (its tangent rises).
 Energies are tracked so that every run reports its own balance error.
 """
 
@@ -58,7 +58,7 @@ class ExplicitRun:
         Total floor force along the floor normal, N.
     kinetic_j, internal_j, contact_j, potential_j : ndarray
         Energies: kinetic; internal work (strain energy plus what the material dissipated);
-        floor penalty springs; gravity (relative to the start).
+        penalty springs (floor and contacts); gravity (relative to the start).
     normal_velocity_m_s : ndarray
         Velocity of the centre of mass along the floor normal (negative = towards the floor).
     monitored : dict of str to ndarray

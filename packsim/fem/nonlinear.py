@@ -5,7 +5,7 @@ hourglass modes that one point cannot see get the linear stiffness of the incomp
 element: K_hg = K_bubble - K_one_point. On a box, K_hg vanishes on the 12 linear displacement
 fields, so it lives on the other 12: the four hourglass patterns (xy, yz, zx, xyz sign vectors of
 the corners, the same for every box) times the three components. Each element keeps that
-12 x 12 block, five times less data than its 24 x 24 matrix. For a linear material the sum is
+12 x 12 block, a quarter of the data of its 24 x 24 matrix. For a linear material the sum is
 exactly the incompatible-mode element (tested), so the stabilisation is physical, not a tuning
 knob.
 
