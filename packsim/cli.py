@@ -213,8 +213,11 @@ def _check(args: argparse.Namespace) -> int:
 
     standards = [get_standard(s) for s in (args.standard or DEFAULT_STANDARDS)]  # fail early
     design = load_design(args.design)
+    def line(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
     report = check(design, standards, fidelity=args.fidelity, mesh_size_m=args.mesh_size,
-                   assurance_level=args.assurance_level)
+                   assurance_level=args.assurance_level, progress=line)
     if args.json:
         Path(args.json).write_text(report.to_json())
     if args.junit:

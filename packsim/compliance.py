@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -252,12 +253,21 @@ class _DropOutcome:
 class _Simulations:
     """Runs each drop once per (height, orientation) in a check; FE results also across checks."""
 
-    def __init__(self, design: Design, fidelity: Fidelity, mesh_size_m: float | None):
+    def __init__(self, design: Design, fidelity: Fidelity, mesh_size_m: float | None,
+                 progress: Callable[[str], None] | None = None):
         self.design = design
         self.fidelity = fidelity
         self.mesh_size_m = mesh_size_m
+        self.progress = progress
         self._drops: dict[tuple[float, str], _DropOutcome] = {}
         self._pads: dict[int, tuple[float, float, float]] | None = None
+
+    def _timed(self, what: str, run: Callable[[], Any]) -> Any:
+        start = time.perf_counter()
+        result = run()
+        if self.progress is not None:
+            self.progress(f"{what}: {time.perf_counter() - start:.1f} s")
+        return result
 
     def drop(self, height_m: float, orientation: Orientation) -> _DropOutcome:
         key = (round(height_m, 6), orientation.name)
@@ -282,10 +292,13 @@ class _Simulations:
 
     def _fe_drop(self, height_m: float, orientation: Orientation) -> _DropOutcome:
         canonical = _canonical(orientation, _mirror_planes(self.design))
-        return _fe_drop(self.design, height_m, canonical, self.mesh_size_m)
+        same = "" if canonical == orientation.name else f" (as its mirror image {canonical})"
+        return self._timed(f"FE drop {height_m:g} m on {orientation.name}{same}",
+                           lambda: _fe_drop(self.design, height_m, canonical, self.mesh_size_m))
 
     def buckling_factor(self, load_n: float) -> float | None:
-        return _buckling_factor(self.design, load_n, self.mesh_size_m)
+        return self._timed(f"FE buckling under {load_n:.0f} N",
+                           lambda: _buckling_factor(self.design, load_n, self.mesh_size_m))
 
 
 def _mirror_planes(design: Design) -> tuple[bool, bool]:
@@ -522,7 +535,8 @@ def _fragility(standards: list[Standard], design: Design) -> tuple[float, str, b
 
 def check(design: Design, standards: tuple[str | Path | Standard, ...] | list = DEFAULT_STANDARDS,
           fidelity: Fidelity = "fast", mesh_size_m: float | None = None,
-          assurance_level: str | None = None) -> ComplianceReport:
+          assurance_level: str | None = None,
+          progress: Callable[[str], None] | None = None) -> ComplianceReport:
     """Check ``design`` against ``standards`` (built-in ids or standard files).
 
     Parameters
@@ -536,6 +550,8 @@ def check(design: Design, standards: tuple[str | Path | Standard, ...] | list = 
         Element size of the FE simulations, m.
     assurance_level : str, optional
         ASTM D4169 assurance level (default: the standard file's, else II).
+    progress : callable, optional
+        Called with a line of text after each finite-element simulation (they take seconds).
 
     Returns
     -------
@@ -545,7 +561,7 @@ def check(design: Design, standards: tuple[str | Path | Standard, ...] | list = 
     if fidelity not in ("fast", "fe"):
         raise ValueError(f"fidelity must be 'fast' or 'fe', got {fidelity!r}")
     loaded = [get_standard(s) for s in standards]
-    sims = _Simulations(design, fidelity, mesh_size_m)
+    sims = _Simulations(design, fidelity, mesh_size_m, progress)
     allowed_g, fragility_note, fragility_provisional = _fragility(loaded, design)
     rows: list[Row] = []
     # The design's own rules first: they are free.

@@ -153,7 +153,9 @@ def test_fe_fidelity_drops_by_finite_elements(tmp_path):
     spec = tmp_path / "one-drop.toml"
     criteria = ("cell-peak-g", "no-bottoming", "cells-apart", "container-intact")
     spec.write_text(drop_standard_toml("one-drop", "0.5", ["bottom"], criteria=criteria))
-    fe = packsim.check(_design(), (str(spec),), fidelity="fe", mesh_size_m=0.03)
+    lines = []
+    fe = packsim.check(_design(), (str(spec),), fidelity="fe", mesh_size_m=0.03, progress=lines.append)
+    assert lines and lines[0].startswith("FE drop 0.5 m on face-3")  # a line per FE simulation
     fast = packsim.check(_design(), (str(spec),))
     peak_fe = next(r for r in fe.rows if r.criterion == "cell-peak-g")
     peak_fast = next(r for r in fast.rows if r.criterion == "cell-peak-g")
