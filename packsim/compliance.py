@@ -542,8 +542,8 @@ def check(design: Design, standards: tuple[str | Path | Standard, ...] | list = 
     Parameters
     ----------
     design : Design
-    standards : sequence of str, Path or Standard
-        E.g. ``("un-6.1.5-pg2", "sp188")`` or ``("path/to/company-spec.toml",)``.
+    standards : str, Path, Standard or a sequence of them
+        E.g. ``("un-6.1.5-pg2", "sp188")``, ``"sp188"`` or ``"path/to/company-spec.toml"``.
     fidelity : {"fast", "fe"}
         Cushion model and closed forms, or finite-element drops and buckling.
     mesh_size_m : float, optional
@@ -560,6 +560,8 @@ def check(design: Design, standards: tuple[str | Path | Standard, ...] | list = 
     start = time.perf_counter()
     if fidelity not in ("fast", "fe"):
         raise ValueError(f"fidelity must be 'fast' or 'fe', got {fidelity!r}")
+    if isinstance(standards, str | Path | Standard):
+        standards = (standards,)  # one standard named on its own
     loaded = [get_standard(s) for s in standards]
     sims = _Simulations(design, fidelity, mesh_size_m, progress)
     allowed_g, fragility_note, fragility_provisional = _fragility(loaded, design)

@@ -75,6 +75,10 @@ def test_a_weak_board_fails_the_stack_rule_where_a_strong_one_passes():
     assert rows["board-bc-61ect"].limit > 2 * rows["board-b-32ect"].limit
 
 
+def test_one_standard_may_be_named_on_its_own():
+    assert packsim.check(_design(), "sp188").standards == ("sp188",)
+
+
 def test_state_of_charge_must_be_declared_for_air():
     rows = packsim.check(_design(), ("sp188",)).rows
     assert next(r for r in rows if r.criterion == "state-of-charge").status == "fail"
