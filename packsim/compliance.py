@@ -33,6 +33,7 @@ from .materials import get_material
 from .orientation import Orientation, resolve_orientations
 from .stacking import G_N, StackingConditions, derating, design_bct_n, stack_load_n
 from .standards import (
+    ConditioningTest,
     DropTest,
     FragilityTest,
     LimitsTest,
@@ -521,6 +522,23 @@ def _stack_rows(std: Standard, test: StackTest | VehicleStackTest, design: Desig
     return rows
 
 
+def _conditioning_rows(std: Standard, test: ConditioningTest, design: Design) -> list[Row]:
+    """Conditioning is a precondition, not a criterion: say which data stand for it."""
+    board = get_material(design.container.material)
+    if test.applies_to and board.family not in test.applies_to:
+        return []
+    t = test.temperature_c
+    rh = test.relative_humidity_pct
+    atmosphere = f"{t.value:g} C" + (f" / {rh.value:g} % RH" if rh is not None else "")
+    standard_lab = t.value == 23 and (rh is None or rh.value == 50)
+    return [Row(std.id, test.id, t.clause, "conditioning", f"samples conditioned at {atmosphere}",
+                "board data for 23 C / 50 % RH" if standard_lab else "room-temperature data",
+                None, None, None, "pass" if standard_lab else "not-evaluated", "geometry",
+                test.provisional, "the material library's board values (ECT, McKee BCT) are lab "
+                "values at 23 C / 50 % RH; other atmospheres need their own data or the stacking "
+                "derating for humidity (packsim.derating)")]
+
+
 def _fragility(standards: list[Standard], design: Design) -> tuple[float, str, bool]:
     tests = [t for s in standards for t in s.tests_of("fragility")]
     test: FragilityTest = tests[0] if tests else get_standard(DEFAULT_FRAGILITY[0])[DEFAULT_FRAGILITY[1]]
@@ -578,6 +596,8 @@ def check(design: Design, standards: tuple[str | Path | Standard, ...] | list = 
                                    fragility_provisional)
             elif isinstance(test, StackTest | VehicleStackTest):
                 rows += _stack_rows(std, test, design, sims, level)
+            elif isinstance(test, ConditioningTest):
+                rows += _conditioning_rows(std, test, design)
     return ComplianceReport(design_name=design.name, standards=tuple(s.id for s in loaded),
                             fidelity=fidelity, rows=tuple(rows),
                             wall_s=time.perf_counter() - start,
