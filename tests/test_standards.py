@@ -110,3 +110,19 @@ def test_fragility_basis_by_cell_mass():
 def test_standards_folder_has_a_schema_description():
     assert (STANDARDS_DIR / "SCHEMA.md").is_file()
     assert packsim.get_standard("sp188").id == "sp188"
+
+
+def test_cli_lists_the_standards_and_shows_one_with_its_citations(capsys):
+    from packsim.cli import main
+
+    assert main(["standards"]) == 0
+    listing = capsys.readouterr().out
+    assert all(sid in listing for sid in builtin_standards())
+    assert "[some figures provisional]" in listing  # ista-3a, astm-d4169, un-38.3-t4
+    assert main(["standards", "show", "ista-1a"]) == 0
+    shown = capsys.readouterr().out
+    assert "height_table" in shown and "ista-1a-table" in shown and "references:" in shown
+    assert main(["standards", "ista-3a"]) == 0
+    assert "PROVISIONAL" in capsys.readouterr().out
+    assert main(["standards", "show", "ista-9z"]) == 2
+    assert "unknown standard" in capsys.readouterr().err
