@@ -293,9 +293,9 @@ class _Simulations:
 
     def _fe_drop(self, height_m: float, orientation: Orientation) -> _DropOutcome:
         canonical = _canonical(orientation, _mirror_planes(self.design))
-        same = "" if canonical == orientation.name else f" (as its mirror image {canonical})"
+        same = "" if canonical == orientation else f" (as its mirror image {canonical.name})"
         return self._timed(f"FE drop {height_m:g} m on {orientation.name}{same}",
-                           lambda: _fe_drop(self.design, height_m, canonical, self.mesh_size_m))
+                           lambda: _fe_drop(self.design, height_m, canonical.name, self.mesh_size_m))
 
     def buckling_factor(self, load_n: float) -> float | None:
         return self._timed(f"FE buckling under {load_n:.0f} N",
@@ -314,18 +314,16 @@ def _mirror_planes(design: Design) -> tuple[bool, bool]:
     return out[0], out[1]
 
 
-def _canonical(orientation: Orientation, planes: tuple[bool, bool]) -> str:
-    """The first name, in sort order, of the orientations a mirror-symmetric package cannot tell
-    apart from ``orientation`` (faces 5 and 6 swap across x, 2 and 4 across y): they give the
-    same worst cell, so one FE drop stands for all."""
+def _canonical(orientation: Orientation, planes: tuple[bool, bool]) -> Orientation:
+    """The first, by faces, of the orientations a mirror-symmetric package cannot tell apart
+    from ``orientation`` (faces 5 and 6 swap across x, 2 and 4 across y): they give the same
+    worst cell, so one FE drop stands for all."""
     swaps = [{5: 6, 6: 5}] if planes[0] else []
     swaps += [{2: 4, 4: 2}] if planes[1] else []
     images = {orientation.faces}
     for swap in swaps:
         images |= {tuple(sorted(swap.get(f, f) for f in faces)) for faces in images}
-    best = min(images)
-    kind = ("face", "edge", "corner")[len(best) - 1]
-    return f"{kind}-{'-'.join(map(str, best))}"
+    return Orientation(min(images))
 
 
 # Finite-element results are kept per (design, load case): designs are frozen and hashable, so
@@ -415,7 +413,7 @@ def _drop_rows(std: Standard, test: DropTest, design: Design, sims: _Simulations
         # The fast model knows flat impacts only, and takes an edge or corner drop as the worst
         # face meeting there: the faces involved cover them all.
         faces = sorted({f for o in orientations for f in o.faces})
-        orientations = [Orientation(f"face-{f}", (f,)) for f in faces]
+        orientations = [Orientation((f,)) for f in faces]
     heights = [height] + ([test.extra_drop_m.value] if test.extra_drop_m is not None else [])
     provisional = test.provisional
     if test.temperature_c is not None:

@@ -39,18 +39,20 @@ class Orientation:
 
     Attributes
     ----------
-    name : str
-        Canonical name: ``face-3``, ``edge-2-3``, ``corner-2-3-5`` (face numbers ascending).
     faces : tuple of int
-        The one, two or three faces that meet there.
+        The one, two or three faces that meet there, ascending.
     """
 
-    name: str
     faces: tuple[int, ...]
 
     @property
     def kind(self) -> str:
         return ("face", "edge", "corner")[len(self.faces) - 1]
+
+    @property
+    def name(self) -> str:
+        """Canonical name: ``face-3``, ``edge-2-3``, ``corner-2-3-5``."""
+        return f"{self.kind}-{'-'.join(map(str, self.faces))}"
 
     @property
     def outward(self) -> np.ndarray:
@@ -94,12 +96,12 @@ def _name_to_face(token: str) -> int | None:
 def all_orientations() -> tuple[Orientation, ...]:
     """The 6 faces, 12 edges and 8 corners of a box."""
     normals = faces()
-    out = [Orientation(f"face-{f}", (f,)) for f in sorted(normals)]
-    for size, kind in ((2, "edge"), (3, "corner")):
+    out = [Orientation((f,)) for f in sorted(normals)]
+    for size in (2, 3):
         for combo in combinations(sorted(normals), size):
             vectors = np.array([normals[f][1] for f in combo])
             if np.allclose(vectors @ vectors.T, np.eye(size)):  # mutually perpendicular faces
-                out.append(Orientation(f"{kind}-{'-'.join(map(str, combo))}", combo))
+                out.append(Orientation(combo))
     return tuple(out)
 
 
@@ -119,15 +121,15 @@ def parse_orientation(name: str | Orientation) -> Orientation:
     tokens = rest.split("-") if head in kinds else [text]
     expected_count = kinds.get(head, 1)
     numbers = [_name_to_face(t) for t in tokens]
-    valid = {o.name: o for o in all_orientations()}
+    valid = {o.faces: o for o in all_orientations()}
     aliases = [n for n, _ in faces().values()]
     if None in numbers or len(numbers) != expected_count:
-        hint = did_you_mean(text, [*valid, *aliases])
+        hint = did_you_mean(text, [*(o.name for o in valid.values()), *aliases])
         raise OrientationError([Problem(
             "orientation", name,
             f"a face (1-6 or {', '.join(aliases)}), an edge 'edge-A-B' or a corner 'corner-A-B-C' "
             f"by ISTA face numbers{hint}")])
-    canonical = f"{('face', 'edge', 'corner')[expected_count - 1]}-{'-'.join(map(str, sorted(numbers)))}"
+    canonical = tuple(sorted(numbers))
     if canonical not in valid:
         raise OrientationError([Problem(
             "orientation", name,
