@@ -550,7 +550,7 @@ def _fragility(standards: list[Standard], design: Design) -> tuple[float, str, b
     tests = [t for s in standards for t in s.tests_of("fragility")]
     test: FragilityTest = tests[0] if tests else get_standard(DEFAULT_FRAGILITY[0])[DEFAULT_FRAGILITY[1]]
     cell = design.cell
-    level = test.allowed_g(cell.mass_kg) * test.safety_factor.value
+    level = test.proven_g(cell.mass_kg)
     basis = min(level, cell.fragility_g) if cell.fragility_g else level
     allowed = basis / test.safety_factor.value
     note = (f"limit = {basis:.0f} g ({'UN 38.3 T.4 level' if basis == level else 'cell fragility'} "

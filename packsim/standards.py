@@ -238,11 +238,14 @@ class FragilityTest(_Test):
     large_cell_mass_kg: CitedMass
     safety_factor: CitedNumber
 
+    def proven_g(self, cell_mass_kg: float) -> float:
+        """Shock level a cell of ``cell_mass_kg`` has survived (small or large cell), g."""
+        large = cell_mass_kg > self.large_cell_mass_kg.value
+        return (self.large_peak_g if large else self.small_peak_g).value
+
     def allowed_g(self, cell_mass_kg: float) -> float:
         """Peak acceleration a cell of ``cell_mass_kg`` may feel in a drop, g."""
-        large = cell_mass_kg > self.large_cell_mass_kg.value
-        level = (self.large_peak_g if large else self.small_peak_g).value
-        return level / self.safety_factor.value
+        return self.proven_g(cell_mass_kg) / self.safety_factor.value
 
 
 class ConditioningTest(_Test):
