@@ -503,8 +503,7 @@ def _stack_rows(std: Standard, test: StackTest | VehicleStackTest, design: Desig
         if bct is None:
             rows.append(Row(std.id, test.id, clause, "stack-strength", f"carry {load:.0f} N",
                             "no closed-form strength for a rigid box", load, None, None,
-                            "not-evaluated" if sims.fidelity == "fast" else "pass",
-                            sims.fidelity, test.provisional,
+                            "not-evaluated", sims.fidelity, test.provisional,
                             "rigid containers are judged by buckling in the fe fidelity"))
         else:
             factor = derating(StackingConditions(storage_days=days)).factor
