@@ -300,6 +300,7 @@ class _DropModel:
     body_q: np.ndarray
     cell_centres_m: np.ndarray
     box_translation: np.ndarray
+    stiffness_diagonal: np.ndarray
     omega_rad_s: float
     selective_mass_kg: float
 
@@ -385,7 +386,7 @@ def _drop_model(design: Design, mesh_size_m: float | None, dissipative: bool) ->
                           extra_mass=extra, translation=translation)
     # Contacts are added once the model's own highest frequency (which caps them) is known.
     omega = model.highest_frequency()
-    diagonal = np.abs(forces.stiffness.diagonal()).reshape(-1, 3)
+    diagonal = np.abs(forces.stiffness.diagonal()).reshape(-1, 3)  # per node and axis
     node_mass = mass_dof[0::3]
     a, b, n_box = box_pair
     box_k = np.minimum(_penalty(diagonal[a], n_box, node_mass[a], omega),
@@ -401,7 +402,8 @@ def _drop_model(design: Design, mesh_size_m: float | None, dissipative: bool) ->
         box_translation[k, np.flatnonzero(mine)] = mass_dof[carried[mine]] / mass_dof[carried[mine]].sum()
     return _DropModel(container=parts[0], inner=parts[1], model=model, cushions=tuple(cushions),
                       densification_onset=onset, body_q=body_q, cell_centres_m=bodies.centres_m,
-                      box_translation=box_translation, omega_rad_s=omega,
+                      box_translation=box_translation, stiffness_diagonal=diagonal,
+                      omega_rad_s=omega,
                       selective_mass_kg=sum(b for _, b in scaled))
 
 
@@ -451,8 +453,7 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
     normal = orient.floor_normal(design.outer_dims_m, design.center_of_mass_m)
     node_mass = model.mass_dof[0::3]
     level = float((model.points @ normal)[node_mass > 0].min())
-    diagonal = np.abs(model.stiffness.diagonal()).reshape(-1, 3)
-    floor = Floor(normal, level, _penalty(diagonal, normal, node_mass, dm.omega_rad_s))
+    floor = Floor(normal, level, _penalty(dm.stiffness_diagonal, normal, node_mass, dm.omega_rad_s))
 
     v0 = math.sqrt(2 * G_N * height_m)
     velocity_q = -v0 * (model.translation @ normal)
@@ -460,7 +461,7 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
     rows = (dm.body_q[:, None] + np.arange(3)).ravel()
     cell_translation = sp.csr_matrix((np.ones(rows.size), (np.arange(rows.size), rows)),
                                      shape=(rows.size, model.nq))
-    centre_velocity = (model.mass_q @ (model.translation @ normal)) / model.total_mass_kg
+    centre_velocity = model.centre_velocity_row(normal)
     turn: dict[str, float] = {}
 
     def stop(t: float, v_q: np.ndarray) -> bool:

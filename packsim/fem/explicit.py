@@ -198,6 +198,10 @@ class ExplicitModel:
     def total_mass_kg(self) -> float:
         return float(self.translation[:, 2] @ (self.mass_q @ self.translation[:, 2]))
 
+    def centre_velocity_row(self, direction: np.ndarray) -> np.ndarray:
+        """Row r with r @ v_q the velocity of the centre of mass along ``direction`` (unit)."""
+        return (self.mass_q @ (self.translation @ direction)) / self.total_mass_kg
+
     def highest_frequency(self, floor: Floor | None = None) -> float:
         """omega_max of (K_q + closed contact and floor springs) phi = omega^2 M_q phi, rad/s.
 
@@ -274,9 +278,8 @@ def integrate(
     probes = sp.csr_matrix(probes if probes is not None else (0, model.nq))
     dt0 = model.time_step(floor, courant)
     every = max(1, int(duration_s / dt0) // outputs)
-    along_normal = model.translation @ normal  # q of a unit translation along n
-    weight = -G_N * (model.mass_q @ along_normal) if gravity else np.zeros(model.nq)
-    momentum_row = (model.mass_q @ along_normal) / model.total_mass_kg
+    momentum_row = model.centre_velocity_row(normal)
+    weight = -G_N * model.total_mass_kg * momentum_row if gravity else np.zeros(model.nq)
     height0 = model.points @ normal - floor.level_m
     k_floor = np.broadcast_to(floor.penalty_n_per_m, (n_nodes,))
     gap, k_gap = model.contacts if model.contacts is not None else (None, None)
