@@ -167,14 +167,20 @@ class StructuredGrid:
         types = np.where(self.material >= 0, types, -1)
         return types, kinds[:, 0].astype(int), kinds[:, 1:]
 
-    def stiffness(self) -> sp.bsr_matrix:
-        """Global stiffness matrix (ndof x ndof), N/m. Rows of nodes outside the solid are zero."""
-        types, kind_material, kind_sizes = self.element_types
-        table = np.zeros((len(kind_material) + 1, 24, 24))  # last row: void
+    def kind_stiffness(self) -> np.ndarray:
+        """24 x 24 stiffness of each element kind of :attr:`element_types`, (kinds, 24, 24)."""
+        _, kind_material, kind_sizes = self.element_types
+        table = np.zeros((len(kind_material), 24, 24))
         for m, v in enumerate(self.voigt):
             sel = kind_material == m
             if sel.any():
-                table[:-1][sel] = hex8.box_stiffness(hex8.stiffness_terms(v), kind_sizes[sel], self.bubbles)
+                table[sel] = hex8.box_stiffness(hex8.stiffness_terms(v), kind_sizes[sel], self.bubbles)
+        return table
+
+    def stiffness(self) -> sp.bsr_matrix:
+        """Global stiffness matrix (ndof x ndof), N/m. Rows of nodes outside the solid are zero."""
+        types = self.element_types[0]
+        table = np.concatenate([self.kind_stiffness(), np.zeros((1, 24, 24))])  # last row: void
         # (a, b, kind, 3, 3), contiguous per corner pair; np.take on axis 0 gathers whole blocks.
         table = np.ascontiguousarray(table.reshape(-1, 8, 3, 8, 3).transpose(1, 3, 0, 2, 4))
         types = types.transpose(2, 1, 0)  # block layout order (z, y, x)

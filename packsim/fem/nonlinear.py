@@ -88,21 +88,19 @@ def _hourglass_patterns() -> np.ndarray:
     return np.stack([sx * sy, sy * sz, sz * sx, sx * sy * sz], axis=1) / np.sqrt(8.0)
 
 
-def _hourglass_blocks(grid: StructuredGrid, material: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Phi^T (K_bubble - K_one_point) Phi of every element, (n, 12, 12), dofs (pattern, component)."""
+def _hourglass_blocks(grid: StructuredGrid) -> np.ndarray:
+    """Phi^T (K_bubble - K_one_point) Phi of every solid element, (n, 12, 12), dofs (pattern,
+    component): computed once per element kind of the grid."""
     phi = np.kron(_hourglass_patterns(), np.eye(3))  # (24, 12), element dofs (corner, component)
-    blocks = np.empty((len(material), 12, 12))
+    types, kind_material, kind_sizes = grid.element_types
+    one_point = np.zeros((len(kind_material), 24, 24))
     for m, voigt in enumerate(grid.voigt):
-        members = np.flatnonzero(material == m)
-        if members.size == 0:
-            continue
-        kinds, which = np.unique(sizes[members], axis=0, return_inverse=True)
-        full = hex8.box_stiffness(hex8.stiffness_terms(voigt), kinds)
-        g = hex8.centre_gradients(kinds)  # K_1pt[(a,k),(b,l)] = V C_kilj g_ai g_bj
-        one_point = np.einsum("kilj,nai,nbj->nakbl", hex8.tensor_from_voigt(voigt), g, g)
-        one_point = one_point.reshape(len(kinds), 24, 24) * kinds.prod(axis=1)[:, None, None]
-        blocks[members] = (phi.T @ (full - one_point) @ phi)[which.ravel()]
-    return blocks
+        sel = kind_material == m
+        g = hex8.centre_gradients(kind_sizes[sel])  # K_1pt[(a,k),(b,l)] = V C_kilj g_ai g_bj
+        k1 = np.einsum("kilj,nai,nbj->nakbl", hex8.tensor_from_voigt(voigt), g, g)
+        one_point[sel] = k1.reshape(-1, 24, 24) * kind_sizes[sel].prod(axis=1)[:, None, None]
+    per_kind = phi.T @ (grid.kind_stiffness() - one_point) @ phi
+    return per_kind[types[tuple(grid.solid_elements.T)]]
 
 
 class ElementForces:
@@ -143,7 +141,7 @@ class ElementForces:
         #: Linear stiffness of the incompatible-mode element (for stable steps).
         self.stiffness = grid.stiffness()
         self._patterns = _hourglass_patterns()
-        self._hourglass = _hourglass_blocks(grid, self.material, sizes)
+        self._hourglass = _hourglass_blocks(grid)
 
     def strains(self, u: np.ndarray) -> np.ndarray:
         """Centre strains of the solid elements, (n, 3, 3)."""
