@@ -86,10 +86,14 @@ def format_compression(result: dict[str, Any]) -> str:
     lines += ["", f"{'part':<12}{'max von Mises kPa':>20}{'max strain':>14}   where (mm)"]
     for part, peak in result["max_von_mises_pa"].items():
         strain = result["max_strain"][part]["value"]
-        at = ", ".join(f"{v * 1e3:.0f}" for v in peak["at_m"])
-        lines.append(f"{part:<12}{peak['value'] / 1e3:>20.2f}{strain:>14.2e}   {at}")
+        lines.append(f"{part:<12}{peak['value'] / 1e3:>20.2f}{strain:>14.2e}   {_at_mm(peak)}")
     lines += ["", f"{result['dofs']} DOFs, {result['wall_s']['total']:.2f} s"]
     return "\n".join(lines)
+
+
+def _at_mm(peak: dict[str, Any]) -> str:
+    """Where a peak occurs (``Peak.to_dict`` data), in whole millimetres."""
+    return ", ".join(f"{v * 1e3:.0f}" for v in peak["at_m"])
 
 
 def _compress(args: argparse.Namespace) -> int:
@@ -111,9 +115,6 @@ def format_drop(result: dict[str, Any]) -> str:
     worst = max(range(len(peaks)), key=peaks.__getitem__) if peaks else None
     strain, stress = result["max_foam_strain"], result["max_container_stress_pa"]
 
-    def where(peak: dict[str, Any]) -> str:
-        return ", ".join(f"{v * 1e3:.0f}" for v in peak["at_m"]) + " mm"
-
     lines = [
         f"design            {result['design_name']}",
         f"drop              {inputs['height_m']:g} m on {inputs['orientation']} "
@@ -124,9 +125,9 @@ def format_drop(result: dict[str, Any]) -> str:
         lines.append(f"max peak          {peaks[worst]:.1f} g at cell-{worst + 1:03d} "
                      f"(pulse {pulses[worst]:.2f} ms)")
     lines += [
-        f"foam strain       {strain['value']:.3f} at {where(strain)}"
+        f"foam strain       {strain['value']:.3f} at {_at_mm(strain)} mm"
         + ("  BOTTOMED OUT" if result["bottomed_out"] else ""),
-        f"container stress  {stress['value'] / 1e6:.2f} MPa (von Mises) at {where(stress)}",
+        f"container stress  {stress['value'] / 1e6:.2f} MPa (von Mises) at {_at_mm(stress)} mm",
         f"rebound           {result['rebound_velocity_m_s']:.2f} m/s",
         f"energy balance    {result['energy_error']:.2e} of the impact energy",
         "",

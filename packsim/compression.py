@@ -33,6 +33,9 @@ class Peak(NamedTuple):
     value: float
     at_m: tuple[float, float, float]
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "at_m": list(self.at_m)}
+
 
 @dataclass(frozen=True, eq=False)
 class CompressionResult:
@@ -88,8 +91,7 @@ class CompressionResult:
         out["inputs"] = dict(self.inputs)
         out["wall_s"] = dict(self.wall_s)
         for name in ("max_von_mises_pa", "max_strain"):
-            out[name] = {part: {"value": p.value, "at_m": list(p.at_m)}
-                         for part, p in getattr(self, name).items()}
+            out[name] = {part: p.to_dict() for part, p in getattr(self, name).items()}
         return out
 
     def to_json(self) -> str:

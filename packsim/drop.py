@@ -152,7 +152,7 @@ class DropResult:
                 continue
             value = getattr(self, f.name)
             if isinstance(value, Peak):
-                value = {"value": value.value, "at_m": list(value.at_m)}
+                value = value.to_dict()
             elif isinstance(value, dict):
                 value = {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in value.items()}
             elif isinstance(value, np.ndarray):
