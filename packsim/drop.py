@@ -297,7 +297,6 @@ class _DropModel:
     model: ExplicitModel
     cushions: tuple[int, ...]
     densification_onset: float
-    body_q: np.ndarray
     cell_centres_m: np.ndarray
     box_translation: np.ndarray
     stiffness_diagonal: np.ndarray
@@ -338,16 +337,21 @@ def _drop_model(design: Design, mesh_size_m: float | None, dissipative: bool) ->
     forces = JointForces(parts)
     n_nodes = grid.n_nodes
     mass_dof = np.concatenate([np.repeat(lumped_masses(p.grid, rho), 3) for p in parts])
-    carried = np.flatnonzero(mass_dof > 0)
-    n_free = carried.size
-    node_q = np.full(2 * n_nodes, -1)
-    node_q[carried[0::3] // 3] = np.arange(0, n_free, 3)
-
     element_cell = pm.cell_index[sel]
     bodies = rigid_bodies(grid.element_centres[sel], grid.element_sizes[sel],
                           volume[sel] * rho[sel], element_cell)
-    nq = n_free + 6 * bodies.count
-    body_q = n_free + 6 * np.arange(bodies.count)
+    # The cushion sets the pace: thin stiff parts are slowed to its highest frequency.
+    cushion_frequency = max(
+        float(element_frequencies(p.grid, rho)[np.isin(p.material, cushions)].max(initial=0.0))
+        for p in parts)
+    scaled = [selective_mass(p.grid, rho, cushion_frequency) for p in parts]
+    points = np.vstack([grid.points, grid.points])
+    model = ExplicitModel(points, mass_dof, forces.stiffness, forces,
+                          scaled_mass=sp.block_diag([m for m, _ in scaled], format="csr"),
+                          bodies=bodies)
+    nq, body_q, carried = model.nq, model.body_q, model.carried
+    node_q = np.full(2 * n_nodes, -1)
+    node_q[carried[0::3] // 3] = np.arange(0, carried.size, 3)
 
     # Loose insert in the box: container faces towards insert or dividers touch their nodes.
     inner_across = _face_neighbours(is_inner.astype(int), ijk) == 1
@@ -367,23 +371,6 @@ def _drop_model(design: Design, mesh_size_m: float | None, dissipative: bool) ->
     cell_gap = node_gap_rows(normal, node_q[other], nq) - body_gap_rows(normal, arm, body_q[cell], nq)
     cell_pair = (other, normal)
 
-    # The cushion sets the pace: thin stiff parts are slowed to its highest frequency.
-    cushion_frequency = max(
-        float(element_frequencies(p.grid, rho)[np.isin(p.material, cushions)].max(initial=0.0))
-        for p in parts)
-    select = sp.csr_matrix((np.ones(n_free), (carried, np.arange(n_free))),
-                           shape=(len(mass_dof), nq))
-    scaled = [selective_mass(p.grid, rho, cushion_frequency) for p in parts]
-    sms = sp.block_diag([m for m, _ in scaled], format="csr")
-    extra = select.T @ sms @ select + sp.block_diag(
-        [sp.csr_matrix((n_free, n_free)), bodies.mass_matrix()], format="csr")
-    translation = np.zeros((nq, 3))
-    translation[np.arange(n_free), carried % 3] = 1.0
-    for k in range(3):
-        translation[body_q + k, k] = 1.0
-    points = np.vstack([grid.points, grid.points])
-    model = ExplicitModel(points, mass_dof, forces.stiffness, forces, n_extra=6 * bodies.count,
-                          extra_mass=extra, translation=translation)
     # Contacts are added once the model's own highest frequency (which caps them) is known.
     omega = model.highest_frequency()
     diagonal = np.abs(forces.stiffness.diagonal()).reshape(-1, 3)  # per node and axis
@@ -401,7 +388,7 @@ def _drop_model(design: Design, mesh_size_m: float | None, dissipative: bool) ->
         mine = box_dofs & (carried % 3 == k)
         box_translation[k, np.flatnonzero(mine)] = mass_dof[carried[mine]] / mass_dof[carried[mine]].sum()
     return _DropModel(container=parts[0], inner=parts[1], model=model, cushions=tuple(cushions),
-                      densification_onset=onset, body_q=body_q, cell_centres_m=bodies.centres_m,
+                      densification_onset=onset, cell_centres_m=bodies.centres_m,
                       box_translation=box_translation, stiffness_diagonal=diagonal,
                       omega_rad_s=omega,
                       selective_mass_kg=sum(b for _, b in scaled))
@@ -457,8 +444,8 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
 
     v0 = math.sqrt(2 * G_N * height_m)
     velocity_q = -v0 * (model.translation @ normal)
-    n_cells = len(dm.body_q)
-    rows = (dm.body_q[:, None] + np.arange(3)).ravel()
+    n_cells = len(model.body_q)
+    rows = (model.body_q[:, None] + np.arange(3)).ravel()
     cell_translation = sp.csr_matrix((np.ones(rows.size), (np.arange(rows.size), rows)),
                                      shape=(rows.size, model.nq))
     centre_velocity = model.centre_velocity_row(normal)
@@ -478,7 +465,7 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
     closest = {"clearance_m": math.inf, "row": -1}
 
     def monitor(u: np.ndarray, q: np.ndarray) -> dict[str, float]:
-        moved = q[dm.body_q[:, None] + np.arange(3)]
+        moved = q[model.body_q[:, None] + np.arange(3)]
         other = np.where(walls[:, None], (dm.box_translation @ q)[None, :],
                          moved[np.maximum(gaps.second, 0)])
         rows = np.arange(len(gaps.gap_m))

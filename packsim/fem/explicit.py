@@ -23,6 +23,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from ..stacking import G_N
+from .rigid import RigidBodies
 
 #: Fraction of the critical step 2 / omega_max (penalty springs closed) used. Contact switches
 #: springs on and off, which pumps energy into the nodes near the stability limit, so the step
@@ -152,43 +153,50 @@ class ExplicitModel:
         u -> internal force vector (ndof,); ``stiffness @ u`` by default. It may expose
         ``stiffness_ratio`` (current largest tangent / initial modulus of its foams), which
         shortens the step.
-    n_extra : int
-        Generalised coordinates after the nodal ones (6 per rigid body).
-    extra_mass : sparse matrix, optional
-        Added to T^T M T (nq x nq): rigid-body blocks, selective mass scaling.
-    translation : ndarray, optional
-        (nq, 3): the coordinates of a unit rigid translation along x, y and z (needed with
-        ``n_extra``; by default that of the nodal coordinates).
+    scaled_mass : sparse matrix, optional
+        Added to the lumped masses (ndof x ndof), e.g. selective mass scaling.
+    bodies : RigidBodies, optional
+        Rigid bodies without nodes, six coordinates each after the nodal ones
+        (:mod:`packsim.fem.rigid`).
     contacts : tuple of (sparse matrix, ndarray), optional
-        Gap matrix G (n_contacts x nq) and penalty of each contact, N/m (see
-        :class:`packsim.fem.rigid.Contacts`).
+        Gap matrix G (n_contacts x nq) and penalty of each contact, N/m (rows from
+        :func:`packsim.fem.rigid.node_gap_rows` and :func:`~packsim.fem.rigid.body_gap_rows`).
+
+    Attributes
+    ----------
+    carried : ndarray
+        The dofs that carry mass; the nodal coordinate ``q[i]`` is dof ``carried[i]``.
+    body_q : ndarray
+        First of the six coordinates (translation, rotation) of each body.
     """
 
     def __init__(self, points: np.ndarray, mass_dof: np.ndarray, stiffness: sp.spmatrix,
                  internal_force: Callable[[np.ndarray], np.ndarray] | None = None,
-                 n_extra: int = 0, extra_mass: sp.spmatrix | None = None,
-                 translation: np.ndarray | None = None,
+                 scaled_mass: sp.spmatrix | None = None, bodies: RigidBodies | None = None,
                  contacts: tuple[sp.spmatrix, np.ndarray] | None = None):
         self.points = np.asarray(points, float)
         self.mass_dof = np.asarray(mass_dof, float)
         self.stiffness = stiffness
         self.internal_force = internal_force or (lambda u: stiffness @ u)
-        carried = np.flatnonzero(self.mass_dof > 0)
-        nq = carried.size + n_extra
-        self.transform = sp.csr_matrix((np.ones(carried.size), (carried, np.arange(carried.size))),
+        self.carried = np.flatnonzero(self.mass_dof > 0)
+        n_free, n_bodies = self.carried.size, bodies.count if bodies is not None else 0
+        nq = n_free + 6 * n_bodies
+        self.body_q = n_free + 6 * np.arange(n_bodies)
+        self.transform = sp.csr_matrix((np.ones(n_free), (self.carried, np.arange(n_free))),
                                        shape=(len(self.mass_dof), nq))
         self.transform_t = self.transform.T.tocsr()
-        mass_q = (self.transform_t @ sp.diags(self.mass_dof) @ self.transform).tocsc()
-        if extra_mass is not None:
-            mass_q = (mass_q + extra_mass).tocsc()
-        self.mass_q = mass_q
-        if translation is None:
-            if n_extra:
-                raise ValueError("extra coordinates need their rigid translations")
-            translation = self.transform_t @ np.tile(np.eye(3), (len(self.points), 1))
-        self.translation = np.asarray(translation, float)
+        nodal = sp.diags(self.mass_dof) + (scaled_mass if scaled_mass is not None else 0)
+        mass_q = self.transform_t @ nodal @ self.transform
+        if n_bodies:
+            mass_q = mass_q + sp.block_diag([sp.csr_matrix((n_free, n_free)), bodies.mass_matrix()])
+        self.mass_q = sp.csc_matrix(mass_q)
+        # Unit rigid translations: every node, and each body's own translation.
+        self.translation = np.zeros((nq, 3))
+        self.translation[np.arange(n_free), self.carried % 3] = 1.0
+        for k in range(3):
+            self.translation[self.body_q + k, k] = 1.0
         self.contacts = contacts
-        self.solve_mass = _mass_solver(mass_q)
+        self.solve_mass = _mass_solver(self.mass_q)
 
     @property
     def nq(self) -> int:
