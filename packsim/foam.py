@@ -19,9 +19,67 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+from numba import njit, vectorize
 
 from ._cited import load_cited_entries, load_packaged
 from .materials import Material, get_material
+
+# The law as scalar functions of (strain, parameters), compiled: the FE kernel calls them per
+# principal strain, and FoamLaw's array methods are ufuncs of the same code. Parameters are the
+# floats of FoamLaw.parameters, in that order; "numpy" error model: x / 0 is inf, not an error.
+_jit = njit(cache=True, error_model="numpy")
+
+
+@_jit
+def _loading_stress(eps, e, plateau, ed, el):
+    eps = max(float(eps), 0.0)
+    if eps < plateau / e or not np.isfinite(plateau):
+        return e * eps
+    if eps >= el:
+        return np.inf
+    if eps > ed:
+        return plateau * (1.0 + (eps - ed) / (el - eps))
+    return plateau
+
+
+@_jit
+def _loading_tangent(eps, e, plateau, ed, el):
+    eps = max(float(eps), 0.0)
+    if eps < plateau / e or not np.isfinite(plateau):
+        return e
+    if eps > ed:
+        return plateau * (el - ed) / (el - eps) ** 2
+    return 0.0
+
+
+@_jit
+def _unloading_stress(eps, eps_max, e, plateau, ed, el, resilient, exponent, dissipative):
+    if not dissipative:
+        return _loading_stress(eps, e, plateau, ed, el)
+    if resilient:
+        ratio = min(max(eps / eps_max, 0.0), 1.0) if eps_max > 0 else 0.0
+        return _loading_stress(eps, e, plateau, ed, el) * ratio**exponent
+    # Densified foam is stiffer than virgin foam: unloading never softer than the loading
+    # tangent, so the unloading line stays under the (convex) loading curve.
+    modulus = max(e, _loading_tangent(eps_max, e, plateau, ed, el))
+    return max(0.0, _loading_stress(eps_max, e, plateau, ed, el) - modulus * (eps_max - eps))
+
+
+@_jit
+def _stress(eps, eps_max, e, plateau, ed, el, resilient, exponent, dissipative):
+    if eps >= eps_max:
+        return _loading_stress(eps, e, plateau, ed, el)
+    return _unloading_stress(eps, eps_max, e, plateau, ed, el, resilient, exponent, dissipative)
+
+
+def _ufunc(function):
+    return vectorize(cache=True)(function.py_func)
+
+
+_loading_stress_ufunc = _ufunc(_loading_stress)
+_loading_tangent_ufunc = _ufunc(_loading_tangent)
+_unloading_stress_ufunc = _ufunc(_unloading_stress)
+_stress_ufunc = _ufunc(_stress)
 
 
 @cache
@@ -115,17 +173,17 @@ class FoamLaw:
         """Strain where the elastic line meets the plateau."""
         return self.plateau_stress_pa / self.youngs_modulus_pa
 
+    @property
+    def parameters(self) -> tuple[float, ...]:
+        """(E, plateau, eps_d, eps_lock, resilient, exponent, dissipative) as floats: the
+        arguments of the compiled law after the strains."""
+        return (float(self.youngs_modulus_pa), float(self.plateau_stress_pa),
+                float(self.densification_strain), float(self.lockup_strain),
+                float(self.resilient), float(self.unloading_exponent), float(self.dissipative))
+
     def loading_stress(self, eps: np.ndarray | float) -> np.ndarray:
         """sigma_L(eps), Pa (eps clipped at 0; beyond lock-up the stress is infinite)."""
-        eps = np.maximum(np.asarray(eps, dtype=float), 0.0)
-        elastic = self.youngs_modulus_pa * eps
-        if not np.isfinite(self.plateau_stress_pa):
-            return elastic
-        ed, el = self.densification_strain, self.lockup_strain
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dens = np.where(eps > ed, 1.0 + (eps - ed) / (el - eps), 1.0)
-            dens = np.where(eps >= el, np.inf, dens)
-        return np.where(eps < self.yield_strain, elastic, self.plateau_stress_pa * dens)
+        return _loading_stress_ufunc(np.asarray(eps, dtype=float), *self.parameters[:4])
 
     def loading_energy(self, eps: np.ndarray | float) -> np.ndarray:
         """Strain energy density absorbed on loading to ``eps``: integral of sigma_L, J/m^3."""
@@ -144,18 +202,9 @@ class FoamLaw:
 
     def loading_tangent(self, eps: np.ndarray | float) -> np.ndarray:
         """d sigma_L / d eps, Pa."""
-        eps = np.maximum(np.asarray(eps, dtype=float), 0.0)
-        if not np.isfinite(self.plateau_stress_pa):
-            return np.full_like(eps, self.youngs_modulus_pa)
-        ed, el = self.densification_strain, self.lockup_strain
-        with np.errstate(divide="ignore"):
-            dens = self.plateau_stress_pa * (el - ed) / (el - eps) ** 2
-        return np.where(eps < self.yield_strain, self.youngs_modulus_pa,
-                        np.where(eps > ed, dens, 0.0))
+        return _loading_tangent_ufunc(np.asarray(eps, dtype=float), *self.parameters[:4])
 
     def _unloading_modulus(self, eps_max: np.ndarray) -> np.ndarray:
-        # Densified foam is stiffer than virgin foam: unloading never softer than the loading
-        # tangent, so the unloading line stays under the (convex) loading curve.
         return np.maximum(self.youngs_modulus_pa, self.loading_tangent(eps_max))
 
     def residual_strain(self, eps_max: float) -> float:
@@ -171,16 +220,8 @@ class FoamLaw:
         Resilient: sigma_L(eps) (eps / eps_max)^p; non-resilient: a straight line down from the
         peak. Both stay at or under the loading curve, so a load cycle never creates energy.
         """
-        eps = np.asarray(eps, dtype=float)
-        eps_max = np.asarray(eps_max, dtype=float)
-        if not self.dissipative:
-            return self.loading_stress(eps)
-        if self.resilient:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(eps_max > 0, np.clip(eps / eps_max, 0.0, 1.0), 0.0)
-            return self.loading_stress(eps) * ratio**self.unloading_exponent
-        peak = self.loading_stress(eps_max)
-        return np.maximum(0.0, peak - self._unloading_modulus(eps_max) * (eps_max - eps))
+        return _unloading_stress_ufunc(np.asarray(eps, dtype=float),
+                                       np.asarray(eps_max, dtype=float), *self.parameters)
 
     def unloading_energy(self, eps: np.ndarray | float, eps_max: float) -> np.ndarray:
         """Energy density returned on unloading from ``eps_max`` to ``eps``: integral of the
@@ -219,6 +260,5 @@ class FoamLaw:
     def stress(self, eps: np.ndarray, eps_max: np.ndarray) -> np.ndarray:
         """Stress for strain ``eps`` given the largest strain reached so far (arrays), Pa: the
         loading curve at a new maximum, the unloading branch below it (for FE time stepping)."""
-        eps = np.asarray(eps, dtype=float)
-        eps_max = np.maximum(np.asarray(eps_max, dtype=float), eps)
-        return np.where(eps >= eps_max, self.loading_stress(eps), self.unloading_stress(eps, eps_max))
+        return _stress_ufunc(np.asarray(eps, dtype=float), np.asarray(eps_max, dtype=float),
+                             *self.parameters)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from scipy.sparse.csgraph import connected_components
 
 from ..stacking import G_N
 from .rigid import RigidBodies
@@ -119,19 +120,49 @@ def lumped_masses(grid, densities_kg_m3: np.ndarray) -> np.ndarray:
     return nodal.ravel("F")
 
 
+#: Coupled mass blocks up to this size are inverted densely; larger ones are factorised.
+_SMALL_BLOCK = 12
+
+
 def _mass_solver(mass: sp.csc_matrix) -> Callable[[np.ndarray], np.ndarray]:
-    """f -> M^-1 f: a division for uncoupled coordinates, a sparse LU of the coupled block
-    (scaled walls) for the rest, factorised once."""
-    coupled = np.flatnonzero(np.diff(sp.csr_matrix(mass).indptr) > 1)
-    inverse = 1.0 / mass.diagonal()
+    """f -> M^-1 f, set up once: a division for uncoupled coordinates; for the coupled ones (the
+    scaled walls, the bodies' rotations), their connected blocks. Small blocks are inverted and
+    applied as one block-diagonal product. Large blocks with the same matrix (selective mass
+    scaling acts alike on the three components of a wall) share one sparse LU and are solved
+    together, one right-hand side each, which reads the factors once instead of three times."""
+    csr = sp.csr_matrix(mass)
+    inverse = 1.0 / csr.diagonal()
+    coupled = np.flatnonzero(np.diff(csr.indptr) > 1)
     if coupled.size == 0:
         return lambda f: inverse * f
-    lu = spla.splu(sp.csc_matrix(mass[coupled][:, coupled]), permc_spec="MMD_AT_PLUS_A",
-                   options={"SymmetricMode": True})
+    block = csr[coupled][:, coupled]
+    _, label = connected_components(block, directed=False)
+    order = np.argsort(label, kind="stable")
+    members = np.split(order, np.cumsum(np.bincount(label))[:-1])
+    small = [m for m in members if m.size <= _SMALL_BLOCK]
+    groups: dict[tuple, list[np.ndarray]] = {}
+    for m in members:
+        if m.size > _SMALL_BLOCK:
+            sub = block[m][:, m]
+            key = (sub.indptr.tobytes(), sub.indices.tobytes(), sub.data.tobytes())
+            groups.setdefault(key, []).append(coupled[m])
+    factors = []
+    for same in groups.values():
+        columns = np.stack(same, axis=1)  # (block size, blocks): one right-hand side per block
+        first = columns[:, 0]
+        lu = spla.splu(sp.csc_matrix(csr[first][:, first]), permc_spec="MMD_AT_PLUS_A",
+                       options={"SymmetricMode": True})
+        factors.append((columns, lu))
+    small_q = coupled[np.concatenate(small)] if small else np.zeros(0, dtype=int)
+    small_inverse = sp.block_diag([np.linalg.inv(block[m][:, m].toarray()) for m in small],
+                                  format="csr") if small else None
 
     def solve(f: np.ndarray) -> np.ndarray:
         out = inverse * f
-        out[coupled] = lu.solve(f[coupled])
+        if small_inverse is not None:
+            out[small_q] = small_inverse @ f[small_q]
+        for columns, lu in factors:
+            out[columns] = lu.solve(np.asfortranarray(f[columns]))
         return out
 
     return solve
@@ -197,6 +228,8 @@ class ExplicitModel:
             self.translation[self.body_q + k, k] = 1.0
         self.contacts = contacts
         self.solve_mass = _mass_solver(self.mass_q)
+        self._top_mode: np.ndarray | None = None
+        self._stiffness_q: sp.csr_matrix | None = None
 
     @property
     def nq(self) -> int:
@@ -215,24 +248,35 @@ class ExplicitModel:
 
         By Lanczos; every penalty spring counts as closed, since any may close during a run.
         """
-        k_q = self.transform_t @ self.stiffness @ self.transform
+        if self._stiffness_q is None:
+            self._stiffness_q = sp.csr_matrix(self.transform_t @ self.stiffness @ self.transform)
+        k_q = self._stiffness_q
         if self.contacts is not None:
             gap, k_gap = self.contacts
             k_q = k_q + gap.T @ sp.diags(k_gap) @ gap
         if floor is not None:
-            n = np.asarray(floor.normal, float)
+            push = self.floor_pushes(floor.normal)
             k_node = np.broadcast_to(floor.penalty_n_per_m, (len(self.points),))
-            blocks = k_node[:, None, None] * np.outer(n, n)
-            k_floor = sp.bsr_matrix((blocks, np.arange(len(blocks)), np.arange(len(blocks) + 1)),
-                                    shape=(3 * len(blocks),) * 2)
-            k_q = k_q + self.transform_t @ k_floor @ self.transform
+            k_q = k_q + push @ sp.diags(k_node) @ push.T
         k_q = sp.csc_matrix(k_q)
         op = spla.LinearOperator(k_q.shape, matvec=self.solve_mass, dtype=float)
+        # A fixed start makes runs reproducible (ARPACK would start at random, and the step, hence
+        # the number of steps, would change in the fourth digit); a later call, with springs
+        # added, starts from the previous highest mode, which is already close.
+        if self._top_mode is None:
+            self._top_mode = np.random.default_rng(0).standard_normal(self.nq)
         # Ritz values approach omega^2 from below: 1e-4 is met in a few dozen iterations (1e-6
         # takes 4x as long for the same first five digits); the margin covers the rest.
-        lam = spla.eigsh(k_q, k=1, M=self.mass_q, Minv=op, which="LM", tol=1e-4,
-                         return_eigenvectors=False, maxiter=5000)
+        lam, mode = spla.eigsh(k_q, k=1, M=self.mass_q, Minv=op, which="LM", tol=1e-4,
+                               v0=self._top_mode, maxiter=5000)
+        self._top_mode = mode[:, 0]
         return 1.01 * float(np.sqrt(lam.max()))
+
+    def floor_pushes(self, normal: np.ndarray) -> sp.csr_matrix:
+        """Generalised forces of unit pushes on the nodes along ``normal``: T^T (I (x) n),
+        (nq x n_nodes); its transpose gives the nodes' displacements along ``normal``."""
+        n = np.asarray(normal, float)[:, None]
+        return (self.transform_t @ sp.kron(sp.identity(len(self.points)), n, format="csr")).tocsr()
 
     def time_step(self, floor: Floor, courant: float = COURANT) -> float:
         """Step of :func:`integrate`, s: ``courant`` x 2 / omega_max with every spring closed."""
@@ -293,6 +337,7 @@ def integrate(
     gap, k_gap = model.contacts if model.contacts is not None else (None, None)
     gap_t = gap.T.tocsr() if gap is not None else None
     force = model.internal_force
+    floor_q = model.floor_pushes(normal)
 
     first_contact: list[np.ndarray] = []
 
@@ -302,7 +347,7 @@ def integrate(
         if not first_contact and (depth < 0).any():
             first_contact.append(np.flatnonzero(depth < 0))
         push = -k_floor * depth
-        f_q = weight + t_t @ (np.outer(push, normal).ravel() - f_int)
+        f_q = weight + floor_q @ push - t_t @ f_int
         energy = -0.5 * float(push @ depth)
         if gap is not None:
             closed = np.minimum(gap @ q_now, 0.0)

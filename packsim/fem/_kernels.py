@@ -1,0 +1,196 @@
+"""Compiled per-element loops of the explicit internal-force kernel (numba).
+
+An explicit step touches each element a few dozen times with 3 x 3 and 12 x 12 algebra. As numpy
+array expressions that is some hundred passes over element-sized arrays per step, each paying
+call overhead and a trip through memory; here each loop makes one pass with everything in
+registers. The loops are written like the formulas in :mod:`packsim.fem.nonlinear`.
+
+They run on one thread: on two cores, numba's worker threads measured slower, not faster, because
+they contend with the sparse mass solve between the force evaluations. Compiled code is cached
+beside the module on first use.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..foam import _loading_tangent, _stress
+
+
+@njit(cache=True)
+def kinematics(u, nodes, kind, gradients, patterns):
+    """Centre strains (n, 3, 3), sym(sum_a u_a (x) dN_a/dx), and hourglass amplitudes (n, 12),
+    ordered (pattern, component), sum_a Gamma_ap u_aj, in one pass over the corners.
+
+    u (ndof,); nodes (n, 8) node of each corner; kind (n,) element kind; gradients
+    (kinds, 8, 3) dN_a/dx_i of each kind, 1/m; patterns (8, 4) hourglass vectors Gamma.
+    """
+    n = nodes.shape[0]
+    strain = np.empty((n, 3, 3))
+    modes = np.zeros((n, 12))
+    h = np.empty((3, 3))
+    for e in range(n):
+        h[:] = 0.0
+        g = gradients[kind[e]]
+        for a in range(8):
+            base = 3 * nodes[e, a]
+            for k in range(3):
+                x = u[base + k]
+                for i in range(3):
+                    h[k, i] += x * g[a, i]
+                for p in range(4):
+                    modes[e, 3 * p + k] += patterns[a, p] * x
+        for i in range(3):
+            for k in range(3):
+                strain[e, i, k] = 0.5 * (h[i, k] + h[k, i])
+    return strain, modes
+
+
+@njit(cache=True)
+def add_element_forces(f, stress, modes, nodes, kind, gradients, volume, patterns,
+                       hourglass):
+    """f[dof of a, j] += V sum_i dN_a/dx_i sigma_ij + sum_p Gamma_ap (K_hg q)_pj, in place.
+
+    Per kind: ``gradients`` (kinds, 8, 3), ``volume`` (kinds,) and the hourglass stiffness
+    ``hourglass`` (kinds, 12, 12); other arguments as :func:`kinematics`.
+    """
+    resisted = np.empty(12)
+    for e in range(nodes.shape[0]):
+        t = kind[e]
+        k_hg = hourglass[t]
+        g = gradients[t]
+        for r in range(12):
+            s = 0.0
+            for c in range(12):
+                s += k_hg[r, c] * modes[e, c]
+            resisted[r] = s
+        v = volume[t]
+        for a in range(8):
+            base = 3 * nodes[e, a]
+            for j in range(3):
+                s = 0.0
+                for i in range(3):
+                    s += g[a, i] * stress[e, i, j]
+                s *= v
+                for p in range(4):
+                    s += patterns[a, p] * resisted[3 * p + j]
+                f[base + j] += s
+
+
+@njit(cache=True)
+def _eigenvalues3(a, out):
+    """Ascending eigenvalues of one symmetric 3 x 3 matrix into ``out`` (3,), by the
+    trigonometric solution of the characteristic cubic."""
+    q = (a[0, 0] + a[1, 1] + a[2, 2]) / 3.0
+    b00, b11, b22 = a[0, 0] - q, a[1, 1] - q, a[2, 2] - q
+    b01, b02, b12 = a[0, 1], a[0, 2], a[1, 2]
+    p = np.sqrt((b00 * b00 + b11 * b11 + b22 * b22
+                 + 2.0 * (b01 * b01 + b02 * b02 + b12 * b12)) / 6.0)
+    r = 0.0
+    if p > 0.0:
+        det = (b00 * (b11 * b22 - b12 * b12) - b01 * (b01 * b22 - b12 * b02)
+               + b02 * (b01 * b12 - b11 * b02))
+        r = min(max(det / (2.0 * p * p * p), -1.0), 1.0)
+    phi = np.arccos(r) / 3.0
+    high = q + 2.0 * p * np.cos(phi)
+    low = q + 2.0 * p * np.cos(phi + 2.0 * np.pi / 3.0)
+    out[0] = low
+    out[1] = 3.0 * q - low - high
+    out[2] = high
+
+
+@njit(cache=True)
+def _spectral3(a, values, mapped, out):
+    """sum_i f_i v_i v_i^T of one symmetric 3 x 3 matrix into ``out`` (see spectral_map)."""
+    l1, l2, l3 = values[0], values[1], values[2]
+    f1, f2, f3 = mapped[0], mapped[1], mapped[2]
+    scale = max(abs(l1), abs(l2), abs(l3))
+    tol = 1e-6 * (scale if scale > 0.0 else 1.0)
+    d12, d23, d13 = l2 - l1, l3 - l2, l3 - l1
+    distinct = d12 > tol and d23 > tol
+    if distinct:
+        slope = (f2 - f1) / d12
+        second = ((f3 - f2) / d23 - slope) / d13
+    else:
+        slope = (f3 - f1) / d13 if d13 > tol else 0.0
+        second = 0.0
+    for i in range(3):
+        for j in range(3):
+            value = slope * (a[i, j] - (l1 if i == j else 0.0)) + (f1 if i == j else 0.0)
+            if distinct:
+                quad = 0.0
+                for k in range(3):
+                    quad += (a[i, k] - (l1 if i == k else 0.0)) * (a[k, j] - (l2 if k == j else 0.0))
+                value += second * quad
+            out[i, j] = value
+
+
+@njit(cache=True)
+def symmetric_eigenvalues(a):
+    """Ascending eigenvalues (n, 3) of symmetric 3 x 3 matrices (n, 3, 3), in closed form: no
+    per-matrix LAPACK call."""
+    out = np.empty((a.shape[0], 3))
+    for e in range(a.shape[0]):
+        _eigenvalues3(a[e], out[e])
+    return out
+
+
+@njit(cache=True)
+def spectral_map(a, values, mapped):
+    """sum_i f(lambda_i) v_i v_i^T for symmetric ``a`` (n, 3, 3) with ascending eigenvalues
+    ``values`` (n, 3) and f(lambda_i) = ``mapped`` (n, 3), without eigenvectors.
+
+    The polynomial through (lambda_i, f_i) in Newton form, evaluated at ``a``, is that matrix
+    function. Eigenvalues closer than 1e-6 of the largest are merged (a straight line through the
+    extreme pair, or a constant), which errs by that fraction of f's slope.
+    """
+    out = np.empty_like(a)
+    for e in range(a.shape[0]):
+        _spectral3(a[e], values[e], mapped[e], out[e])
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def foam_stresses(out, strain, members, eps_max, law, cap, update):
+    """Stresses of the foam elements ``members``: out[m] from strain[m], Pa.
+
+    Along each principal strain the foam law (``law`` = FoamLaw.parameters) with the crush
+    history ``eps_max`` (advanced in place when ``update``); past ``cap`` the loading tangent
+    there continues. Elements that never left the elastic line (Gershgorin's bound on the
+    smallest eigenvalue above minus the yield strain, now and before) skip the eigenvalues.
+    """
+    e, plateau, ed, el, resilient, exponent, dissipative = law
+    yield_strain = plateau / e
+    cap_tangent = _loading_tangent(cap, e, plateau, ed, el) if np.isfinite(cap) else 0.0
+    values = np.empty(3)
+    principal = np.empty(3)
+    for idx in range(members.size):
+        m = members[idx]
+        s = strain[m]
+        elastic = eps_max[m] <= yield_strain
+        for i in range(3):
+            off = abs(s[i, 0]) + abs(s[i, 1]) + abs(s[i, 2]) - abs(s[i, i])
+            if s[i, i] - off <= -yield_strain:
+                elastic = False
+        if elastic:
+            for i in range(3):
+                for j in range(3):
+                    out[m, i, j] = e * s[i, j]
+            continue
+        _eigenvalues3(s, values)
+        history = min(eps_max[m], cap)
+        largest = eps_max[m]
+        for k in range(3):
+            compression = -values[k]
+            largest = max(largest, compression)
+            if compression > 0.0:
+                capped = min(compression, cap)
+                crushed = _stress(capped, max(history, capped), e, plateau, ed, el, resilient,
+                                  exponent, dissipative)
+                principal[k] = -crushed - cap_tangent * max(compression - cap, 0.0)
+            else:
+                principal[k] = e * values[k]
+        if update:
+            eps_max[m] = largest
+        _spectral3(s, values, principal, out[m])
