@@ -218,7 +218,7 @@ def _check(args: argparse.Namespace) -> int:
         print(text, file=sys.stderr, flush=True)
 
     report = check(design, standards, fidelity=args.fidelity, mesh_size_m=args.mesh_size,
-                   assurance_level=args.assurance_level, progress=line)
+                   assurance_level=args.assurance_level, progress=line, workers=args.workers)
     if args.json:
         Path(args.json).write_text(report.to_json())
     if args.junit:
@@ -267,6 +267,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
     return value
 
 
@@ -356,6 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="fast: cushion model and closed forms (default); fe: finite elements")
     chk.add_argument("--assurance-level", choices=("I", "II", "III"), help="ASTM D4169 level")
     chk.add_argument("--mesh-size", type=_positive_float, metavar="M", help="FE element size, m")
+    chk.add_argument("--workers", type=_positive_int, metavar="K",
+                     help="processes for the FE simulations (default: one per CPU)")
     chk.add_argument("--json", metavar="PATH", help="write the report as JSON")
     chk.add_argument("--junit", metavar="PATH", help="write JUnit XML (one test case per row)")
     chk.add_argument("--markdown", metavar="PATH", help="write the verdict table as Markdown")

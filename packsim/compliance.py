@@ -17,10 +17,13 @@ faces that meet there, since the one-degree-of-freedom model knows only flat imp
 from __future__ import annotations
 
 import math
+import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from xml.etree import ElementTree
@@ -30,7 +33,7 @@ import numpy as np
 from . import _json, cushion
 from .foam import FoamLaw
 from .materials import get_material
-from .orientation import Orientation, resolve_orientations
+from .orientation import Orientation, parse_orientation, resolve_orientations
 from .stacking import G_N, StackingConditions, derating, design_bct_n, stack_load_n
 from .standards import (
     ConditioningTest,
@@ -263,13 +266,6 @@ class _Simulations:
         self._drops: dict[tuple[float, str], _DropOutcome] = {}
         self._pads: dict[int, tuple[float, float, float]] | None = None
 
-    def _timed(self, what: str, run: Callable[[], Any]) -> Any:
-        start = time.perf_counter()
-        result = run()
-        if self.progress is not None:
-            self.progress(f"{what}: {time.perf_counter() - start:.1f} s")
-        return result
-
     def drop(self, height_m: float, orientation: Orientation) -> _DropOutcome:
         key = (round(height_m, 6), orientation.name)
         if key not in self._drops:
@@ -294,12 +290,39 @@ class _Simulations:
     def _fe_drop(self, height_m: float, orientation: Orientation) -> _DropOutcome:
         canonical = _canonical(orientation, _mirror_planes(self.design))
         same = "" if canonical == orientation else f" (as its mirror image {canonical.name})"
-        return self._timed(f"FE drop {height_m:g} m on {orientation.name}{same}",
-                           lambda: _fe_drop(self.design, height_m, canonical.name, self.mesh_size_m))
+        request = ("drop", self.design, round(height_m, 6), canonical.name, self.mesh_size_m)
+        return self._timed(f"FE drop {height_m:g} m on {orientation.name}{same}", request)
 
     def buckling_factor(self, load_n: float) -> float | None:
-        return self._timed(f"FE buckling under {load_n:.0f} N",
-                           lambda: _buckling_factor(self.design, load_n, self.mesh_size_m))
+        request = ("buckling", self.design, round(load_n, 6), self.mesh_size_m)
+        return self._timed(f"FE buckling under {load_n:.0f} N", request)
+
+    def _timed(self, what: str, request: tuple) -> Any:
+        if request in _FE_RESULTS:
+            _FE_RESULTS.move_to_end(request)
+            return _FE_RESULTS[request]
+        result, wall_s = _simulate(request)
+        _remember(request, result)
+        if self.progress is not None:
+            self.progress(f"{what}: {wall_s:.1f} s")
+        return result
+
+
+class _Planner(_Simulations):
+    """Goes through a check without simulating: records the FE simulations it would need and
+    answers each with a stand-in (its rows are thrown away)."""
+
+    _STAND_IN = _DropOutcome(0.0, 0.0, False, 1.0, "planned",
+                             {"initial_gap_m": 1.0, "clearance_m": 1.0, "between": "planned"})
+
+    def __init__(self, design: Design, mesh_size_m: float | None):
+        super().__init__(design, "fe", mesh_size_m)
+        self.requests: dict[tuple, str] = {}
+
+    def _timed(self, what: str, request: tuple) -> Any:
+        if request not in _FE_RESULTS:
+            self.requests.setdefault(request, what)
+        return None if request[0] == "buckling" else self._STAND_IN
 
 
 def _mirror_planes(design: Design) -> tuple[bool, bool]:
@@ -326,9 +349,29 @@ def _canonical(orientation: Orientation, planes: tuple[bool, bool]) -> Orientati
     return Orientation(min(images))
 
 
-# Finite-element results are kept per (design, load case): designs are frozen and hashable, so
-# repeated checks of one design (several standards, a report after a study) simulate once.
-@lru_cache(maxsize=256)
+# Finite-element results are kept per request (kind, design, load case): designs are frozen and
+# hashable, so repeated checks of one design (several standards, a report after a study) simulate
+# once. Least recently used first out.
+_FE_RESULTS: OrderedDict[tuple, Any] = OrderedDict()
+_FE_RESULTS_MAX = 256
+
+
+def _remember(request: tuple, result: Any) -> None:
+    _FE_RESULTS[request] = result
+    while len(_FE_RESULTS) > _FE_RESULTS_MAX:
+        _FE_RESULTS.popitem(last=False)
+
+
+def _simulate(request: tuple) -> tuple[Any, float]:
+    """Run one FE request; returns its result and wall time, s. Module level: pool workers call it."""
+    start = time.perf_counter()
+    if request[0] == "drop":
+        result: Any = _fe_drop(*request[1:])
+    else:
+        result = _buckling_factor(*request[1:])
+    return result, time.perf_counter() - start
+
+
 def _fe_drop(design: Design, height_m: float, orientation: str,
              mesh_size_m: float | None) -> _DropOutcome:
     from .drop import simulate_drop
@@ -344,11 +387,32 @@ def _fe_drop(design: Design, height_m: float, orientation: str,
                         law.densification_strain, f"cell-{cell + 1:03d}", r.min_clearance, crush)
 
 
-@lru_cache(maxsize=64)
 def _buckling_factor(design: Design, load_n: float, mesh_size_m: float | None) -> float | None:
     from .compression import simulate_compression
 
     return simulate_compression(design, load_n=load_n, mesh_size_m=mesh_size_m).buckling_factor
+
+
+def _run_in_parallel(requests: dict[tuple, str], workers: int,
+                     progress: Callable[[str], None] | None) -> None:
+    """Run the FE ``requests`` (request -> description) on ``workers`` processes into the cache,
+    corners and edges first (the longest impacts), reporting each as it finishes."""
+    order = sorted(requests, key=lambda r: -len(parse_orientation(r[3]).faces) if r[0] == "drop" else 0)
+    # Fork: the workers inherit the loaded modules and compiled kernels instead of importing them.
+    context = get_context("fork") if "fork" in get_all_start_methods() else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(_simulate, r): r for r in order}
+        try:
+            for future in as_completed(futures):
+                request = futures[future]
+                result, wall_s = future.result()
+                _remember(request, result)
+                if progress is not None:
+                    progress(f"{requests[request]}: {wall_s:.1f} s")
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 # --- rows per test kind ----------------------------------------------------------------------
@@ -560,7 +624,8 @@ def _fragility(standards: list[Standard], design: Design) -> tuple[float, str, b
 def check(design: Design, standards: tuple[str | Path | Standard, ...] | list = DEFAULT_STANDARDS,
           fidelity: Fidelity = "fast", mesh_size_m: float | None = None,
           assurance_level: str | None = None,
-          progress: Callable[[str], None] | None = None) -> ComplianceReport:
+          progress: Callable[[str], None] | None = None,
+          workers: int | None = None) -> ComplianceReport:
     """Check ``design`` against ``standards`` (built-in ids or standard files).
 
     Parameters
@@ -576,6 +641,9 @@ def check(design: Design, standards: tuple[str | Path | Standard, ...] | list = 
         ASTM D4169 assurance level (default: the standard file's, else II).
     progress : callable, optional
         Called with a line of text after each finite-element simulation (they take seconds).
+    workers : int, optional
+        Processes for the finite-element simulations, which are independent (default: one per
+        CPU; 1 runs them in this process, e.g. inside an optimisation worker).
 
     Returns
     -------
@@ -587,7 +655,24 @@ def check(design: Design, standards: tuple[str | Path | Standard, ...] | list = 
     if isinstance(standards, str | Path | Standard):
         standards = (standards,)  # one standard named on its own
     loaded = [get_standard(s) for s in standards]
-    sims = _Simulations(design, fidelity, mesh_size_m, progress)
+    if fidelity == "fe":
+        planner = _Planner(design, mesh_size_m)
+        _rows(design, loaded, planner, assurance_level)
+        workers = min(workers or os.cpu_count() or 1, len(planner.requests))
+        if workers > 1:
+            _run_in_parallel(planner.requests, workers, progress)
+    rows = _rows(design, loaded, _Simulations(design, fidelity, mesh_size_m, progress),
+                 assurance_level)
+    return ComplianceReport(design_name=design.name, standards=tuple(s.id for s in loaded),
+                            fidelity=fidelity, rows=tuple(rows),
+                            wall_s=time.perf_counter() - start,
+                            inputs={"mesh_size_m": mesh_size_m, "assurance_level": assurance_level,
+                                    "allowed_g": _fragility(loaded, design)[0]})
+
+
+def _rows(design: Design, loaded: list[Standard], sims: _Simulations,
+          assurance_level: str | None) -> list[Row]:
+    """The verdict rows of ``design`` under the ``loaded`` standards, in their order."""
     allowed_g, fragility_note, fragility_provisional = _fragility(loaded, design)
     rows: list[Row] = []
     # The design's own rules first: they are free.
@@ -604,8 +689,4 @@ def check(design: Design, standards: tuple[str | Path | Standard, ...] | list = 
                 rows += _stack_rows(std, test, design, sims, level)
             elif isinstance(test, ConditioningTest):
                 rows += _conditioning_rows(std, test, design)
-    return ComplianceReport(design_name=design.name, standards=tuple(s.id for s in loaded),
-                            fidelity=fidelity, rows=tuple(rows),
-                            wall_s=time.perf_counter() - start,
-                            inputs={"mesh_size_m": mesh_size_m, "assurance_level": assurance_level,
-                                    "allowed_g": allowed_g})
+    return rows

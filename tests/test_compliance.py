@@ -114,7 +114,7 @@ def test_cli_exit_status_and_junit_with_one_failure_per_failed_row(tmp_path, cap
     assert int(suite.get("failures")) == len(failed) and int(suite.get("tests")) == len(cases)
 
 
-@pytest.mark.parametrize("args", [["--standard", "un-6.1.5"], ["--fidelity", "exact"]])
+@pytest.mark.parametrize("args", [["--standard", "un-6.1.5"], ["--fidelity", "exact"], ["--workers", "0"]])
 def test_cli_bad_input_exits_2(tmp_path, args, capsys):
     path = tmp_path / "good.toml"
     _design().save(path)
@@ -201,3 +201,21 @@ def test_a_pad_crushed_solid_fails_with_strict_json(tmp_path):
 
     rows = json.loads(report.to_json(), parse_constant=refuse)["rows"]  # Infinity -> null
     assert any(r["value"] is None and r["status"] == "fail" for r in rows)
+
+
+def test_fe_simulations_in_parallel_processes_give_the_rows_of_one_process(tmp_path):
+    from packsim import compliance
+
+    spec = tmp_path / "two-drops.toml"
+    spec.write_text(drop_standard_toml("two-drops", "0.5", ["bottom", "corner-2-3-5"]))
+    design = _design(**{"insert.bottom_thickness_m": 0.012})
+    compliance._FE_RESULTS.clear()
+    serial = packsim.check(design, (str(spec),), fidelity="fe", mesh_size_m=0.03, workers=1)
+    compliance._FE_RESULTS.clear()
+    lines = []
+    parallel = packsim.check(design, (str(spec),), fidelity="fe", mesh_size_m=0.03, workers=2,
+                             progress=lines.append)
+    assert sorted(line.split(":")[0] for line in lines) == ["FE drop 0.5 m on corner-2-3-5",
+                                                            "FE drop 0.5 m on face-3"]
+    assert parallel.rows == serial.rows
+    assert [r.status for r in serial.rows if r.criterion == "cell-peak-g"] != ["not-evaluated"] * 2
