@@ -44,15 +44,15 @@ def main() -> None:
     result = packsim.simulate_drop(design, args.height, args.orientation)
     stats = result.stats
     run = result._raw["run"]
-    stepping_s = stats["wall_s"] - stats["setup_s"]
-    per_step = stepping_s / stats["steps"]
+    per_step = stats["stepping_s"] / stats["steps"]
     matvec = _matvec_s(sp.csr_matrix(result._raw["model"].model.stiffness))
+    rest_s = stats["wall_s"] - stats["setup_s"] - stats["stepping_s"]
 
     print(f"design {design.name}: {args.height:g} m drop on {result.inputs['orientation']}")
     print(f"  DOFs {stats['dofs']}, steps {stats['steps']} of {stats['dt_s'] * 1e6:.2f} us "
           f"({run.step_time_s[-1] * 1e3:.1f} ms after impact)")
-    print(f"  wall {stats['wall_s']:.2f} s = set-up {stats['setup_s']:.2f} s "
-          f"+ stepping {stepping_s:.2f} s (target: drop < 5 s)")
+    print(f"  wall {stats['wall_s']:.2f} s = model {stats['setup_s']:.2f} s + stable step and "
+          f"results {rest_s:.2f} s + stepping {stats['stepping_s']:.2f} s (target: drop < 5 s)")
     print(f"  per step {per_step * 1e3:.2f} ms; bare CSR matvec {matvec * 1e3:.2f} ms "
           f"-> {per_step / matvec:.1f}x (target <= 3x)")
     print(f"  max peak {result.max_peak_g:.1f} g, energy balance error {result.energy_error:.1e}")

@@ -119,9 +119,10 @@ class DropResult:
     first_contact_m : ndarray
         (k, 3) points of the package that touched the floor first (package frame), m.
     stats : dict
-        ``dofs``, ``steps``, ``dt_s``, ``min_dt_s``, ``wall_s``, ``added_mass_kg`` (mass scaling
-        is not used: 0), ``turned_round`` (the package and every cell had turned round when the
-        run stopped).
+        ``dofs``, ``steps``, ``dt_s``, ``min_dt_s``, ``wall_s``, ``setup_s`` (model and mesh),
+        ``stepping_s`` (the time-stepping loop), ``added_mass_kg`` (0: selective mass scaling
+        adds none), ``selective_mass_kg``, ``turned_round`` (the package and every cell had
+        turned round when the run stopped).
     """
 
     design_name: str
@@ -541,7 +542,8 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
         energy_error=run.energy_error,
         first_contact_m=np.unique(model.points[run.first_contact_nodes], axis=0),
         stats={"dofs": model.nq, "steps": run.steps, "dt_s": run.dt_s, "min_dt_s": run.min_dt_s,
-               "wall_s": time.perf_counter() - start, "setup_s": setup_s, "added_mass_kg": 0.0,
+               "wall_s": time.perf_counter() - start, "setup_s": setup_s,
+               "stepping_s": run.stepping_s, "added_mass_kg": 0.0,
                "selective_mass_kg": dm.selective_mass_kg, "turned_round": "t" in turn},
         _raw={"run": run, "model": dm},
     )

@@ -79,6 +79,20 @@ def add_element_forces(f, stress, modes, nodes, kind, gradients, volume, pattern
 
 
 @njit(cache=True)
+def hourglass_energy(modes, kind, hourglass):
+    """sum_e 1/2 q_e . K_hg q_e over the elements, J (arguments as :func:`add_element_forces`)."""
+    total = 0.0
+    for e in range(modes.shape[0]):
+        k_hg = hourglass[kind[e]]
+        for r in range(12):
+            s = 0.0
+            for c in range(12):
+                s += k_hg[r, c] * modes[e, c]
+            total += 0.5 * modes[e, r] * s
+    return total
+
+
+@njit(cache=True)
 def _eigenvalues3(a, out):
     """Ascending eigenvalues of one symmetric 3 x 3 matrix into ``out`` (3,), by the
     trigonometric solution of the characteristic cubic."""

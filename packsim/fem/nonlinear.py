@@ -25,7 +25,8 @@ import scipy.sparse as sp
 
 from ..foam import FoamLaw
 from . import hex8
-from ._kernels import add_element_forces, foam_stresses, kinematics, symmetric_eigenvalues
+from ._kernels import (add_element_forces, foam_stresses, hourglass_energy, kinematics,
+                       symmetric_eigenvalues)
 from .grid import StructuredGrid
 
 #: Largest tangent of a densifying foam, in units of its initial modulus (see the module doc).
@@ -148,7 +149,7 @@ class ElementForces:
             else:
                 density[sel] = 0.5 * np.sum(self.linear_stress(strain[sel], m) * strain[sel],
                                             axis=(1, 2))
-        hourglass = 0.5 * np.einsum("ni,nij,nj->", q, self._hourglass[self._kind], q)
+        hourglass = hourglass_energy(q, self._kind, self._hourglass)
         return float(density @ self.volume + hourglass)
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
