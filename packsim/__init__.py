@@ -35,6 +35,7 @@ from .geometry import Assembly, Part, build_assembly
 from .materials import Material, get_material, library, load_materials
 from .orientation import Orientation, OrientationError, all_orientations, parse_orientation
 from .standards import Standard, StandardError, builtin_standards, get_standard, load_standard
+from .temperature import Conditioning, conditioning, material_at
 from .stacking import (
     Derating,
     StackingConditions,
@@ -102,6 +103,9 @@ __all__ = [
     "load_cells",
     "load_design",
     "load_materials",
+    "material_at",
+    "conditioning",
+    "Conditioning",
     "rsc_blank",
     "__version__",
 ]

@@ -121,6 +121,9 @@ def format_drop(result: dict[str, Any]) -> str:
         f"({inputs['impact_velocity_m_s']:.2f} m/s)",
         f"filter            {result['filter']}",
     ]
+    if inputs.get("temperature_c") is not None:
+        lines += [f"materials at      {inputs['temperature_c']:g} C: {basis}"
+                  for basis in inputs["materials_at_temperature"]]
     if worst is not None:
         lines.append(f"max peak          {peaks[worst]:.1f} g at cell-{worst + 1:03d} "
                      f"(pulse {pulses[worst]:.2f} ms)")
@@ -171,7 +174,7 @@ def _drop(args: argparse.Namespace) -> int:
     design = load_design(args.design)
     with _progress_bar(f"drop {orientation.name}", "ms") as advance:
         result = simulate_drop(design, args.height, orientation, mesh_size_m=args.mesh_size,
-                               progress=advance)
+                               temperature_c=args.temperature, progress=advance)
     if args.plot:
         import matplotlib
 
@@ -270,6 +273,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _temperature(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a temperature in C, got {text!r}") from None
+    if not -273.15 < value < 200:
+        raise argparse.ArgumentTypeError(f"expected a temperature between -273.15 and 200 C, got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -354,6 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "ISTA face numbering (default bottom)")
     drop.add_argument("--mesh-size", type=_positive_float, metavar="M",
                       help="largest element edge, m")
+    drop.add_argument("--temperature", type=_temperature, metavar="C",
+                      help="temperature of the package, C (e.g. -18 for the UN drop of plastics; "
+                           "default: the material library's 23 C values)")
     drop.add_argument("--plot", metavar="PATH", help="save the cells' acceleration pulses (PNG, PDF)")
     drop.add_argument("--json", action="store_true", help="print a JSON object (no time histories)")
     drop.set_defaults(run=_drop)

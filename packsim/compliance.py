@@ -34,6 +34,7 @@ from . import _json, cushion
 from .foam import FoamLaw
 from .materials import get_material
 from .orientation import Orientation, parse_orientation, resolve_orientations
+from .temperature import design_conditioning, library_at
 from .stacking import G_N, StackingConditions, derating, design_bct_n, stack_load_n
 from .standards import (
     ConditioningTest,
@@ -266,15 +267,17 @@ class _Simulations:
         self._drops: dict[tuple[float, str], _DropOutcome] = {}
         self._pads: dict[int, tuple[float, float, float]] | None = None
 
-    def drop(self, height_m: float, orientation: Orientation) -> _DropOutcome:
-        key = (round(height_m, 6), orientation.name)
+    def drop(self, height_m: float, orientation: Orientation,
+             temperature_c: float | None = None) -> _DropOutcome:
+        key = (round(height_m, 6), orientation.name, temperature_c)
         if key not in self._drops:
             run = self._fe_drop if self.fidelity == "fe" else self._fast_drop
-            self._drops[key] = run(height_m, orientation)
+            self._drops[key] = run(height_m, orientation, temperature_c)
         return self._drops[key]
 
-    def _fast_drop(self, height_m: float, orientation: Orientation) -> _DropOutcome:
-        law = FoamLaw.of(self.design.insert.material)
+    def _fast_drop(self, height_m: float, orientation: Orientation,
+                   temperature_c: float | None) -> _DropOutcome:
+        law = FoamLaw.of(library_at(temperature_c)[self.design.insert.material])
         if self._pads is None:
             self._pads = _face_pads(self.design)
         worst = None
@@ -287,11 +290,14 @@ class _Simulations:
         return _DropOutcome(r.peak_g, r.max_strain, r.bottomed_out, law.densification_strain,
                             f"pad of face {face}")
 
-    def _fe_drop(self, height_m: float, orientation: Orientation) -> _DropOutcome:
+    def _fe_drop(self, height_m: float, orientation: Orientation,
+                 temperature_c: float | None) -> _DropOutcome:
         canonical = _canonical(orientation, _mirror_planes(self.design))
         same = "" if canonical == orientation else f" (as its mirror image {canonical.name})"
-        request = ("drop", self.design, round(height_m, 6), canonical.name, self.mesh_size_m)
-        return self._timed(f"FE drop {height_m:g} m on {orientation.name}{same}", request)
+        cold = "" if temperature_c is None else f" at {temperature_c:g} C"
+        request = ("drop", self.design, round(height_m, 6), canonical.name, self.mesh_size_m,
+                   temperature_c)
+        return self._timed(f"FE drop {height_m:g} m on {orientation.name}{same}{cold}", request)
 
     def buckling_factor(self, load_n: float) -> float | None:
         request = ("buckling", self.design, round(load_n, 6), self.mesh_size_m)
@@ -372,16 +378,18 @@ def _simulate(request: tuple) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
-def _fe_drop(design: Design, height_m: float, orientation: str,
-             mesh_size_m: float | None) -> _DropOutcome:
+def _fe_drop(design: Design, height_m: float, orientation: str, mesh_size_m: float | None,
+             temperature_c: float | None) -> _DropOutcome:
     from .drop import simulate_drop
 
-    r = simulate_drop(design, height_m, orientation, mesh_size_m=mesh_size_m)
-    law = FoamLaw.of(design.insert.material)
+    r = simulate_drop(design, height_m, orientation, mesh_size_m=mesh_size_m,
+                      temperature_c=temperature_c)
+    lib = library_at(temperature_c)
+    law = FoamLaw.of(lib[design.insert.material])
     cell = int(r.peak_g.argmax()) if r.peak_g.size else 0
     crush = None
     if r.max_container_crush is not None:
-        board = FoamLaw.board(design.container.material)
+        board = FoamLaw.board(lib[design.container.material])
         crush = (r.max_container_crush.value, board.densification_strain)
     return _DropOutcome(r.max_peak_g, r.max_foam_strain.value, r.bottomed_out,
                         law.densification_strain, f"cell-{cell + 1:03d}", r.min_clearance, crush)
@@ -487,12 +495,11 @@ def _drop_rows(std: Standard, test: DropTest, design: Design, sims: _Simulations
         orientations = [Orientation((f,)) for f in faces]
     heights = [height] + ([test.extra_drop_m.value] if test.extra_drop_m is not None else [])
     provisional = test.provisional
-    if test.temperature_c is not None:
-        # The material library holds room-temperature properties only: the verdict of a
-        # conditioned drop is an estimate until cold (or hot) data are added.
-        provisional = True
-        fragility_note += (f"; drop at {test.temperature_c.value:g} C simulated with "
-                           "room-temperature material properties")
+    temperature = None if test.temperature_c is None else float(test.temperature_c.value)
+    if temperature is not None:
+        states = design_conditioning(design, temperature)
+        provisional = provisional or any(c.provisional for c in states)
+        fragility_note += f"; materials at {temperature:g} C: " + "; ".join(c.basis for c in states)
     evaluated = sims.fidelity == "fe"
     whats = {"cells-apart": "cells kept clear of each other and of the walls",
              "container-intact": "container not crushed through"}
@@ -501,8 +508,8 @@ def _drop_rows(std: Standard, test: DropTest, design: Design, sims: _Simulations
     later: dict[str, list[Row]] = {c: [] for c in whats if c in test.criteria}
     for h in heights:
         for o in orientations:
-            out = sims.drop(h, o)
-            where = f"{h:g} m on {o.name}"
+            out = sims.drop(h, o, temperature)
+            where = f"{h:g} m on {o.name}" + ("" if temperature is None else f" at {temperature:g} C")
             if "cell-peak-g" in test.criteria:
                 margin, status = _upper(out.peak_g, allowed_g)
                 rows.append(Row(std.id, test.id, cited_height.clause, "cell-peak-g",

@@ -45,6 +45,7 @@ from .errors import PacksimInputError, Problem
 from .filters import cfc_filter
 from .foam import FoamLaw
 from .materials import library
+from .temperature import design_conditioning, library_at
 from .orientation import Orientation, parse_orientation
 from .stacking import G_N
 
@@ -305,9 +306,10 @@ class _DropModel:
     selective_mass_kg: float
 
 
-def _laws(materials: tuple[str, ...], dissipative: bool) -> tuple[dict[int, FoamLaw], list[int]]:
+def _laws(materials: tuple[str, ...], dissipative: bool,
+          temperature_c: float | None) -> tuple[dict[int, FoamLaw], list[int]]:
     """Crushable laws of the part groups (foams and corrugated board) and which are cushions."""
-    lib = library()
+    lib = library_at(temperature_c)
     laws, cushions = {}, []
     for group in (CONTAINER, INSERT, DIVIDERS):
         m = lib[materials[group]] if materials[group] else None
@@ -319,17 +321,18 @@ def _laws(materials: tuple[str, ...], dissipative: bool) -> tuple[dict[int, Foam
     return laws, cushions
 
 
-def _drop_model(design: Design, mesh_size_m: float | None, dissipative: bool) -> _DropModel:
+def _drop_model(design: Design, mesh_size_m: float | None, dissipative: bool,
+                temperature_c: float | None) -> _DropModel:
     """The package as two grids touching through contacts (container; insert and dividers) and
     one rigid body per cell in contact with its pocket."""
-    pm = package_mesh(design, mesh_size_m)
+    pm = package_mesh(design, mesh_size_m, temperature_c)
     grid = pm.grid
     material = grid.material
     ijk = grid.solid_elements
     sel = tuple(ijk.T)
     volume = grid.element_sizes.prod(-1)
     rho = _element_densities(design, material, pm.cell_index, volume, pm.materials)
-    laws, cushions = _laws(pm.materials, dissipative)
+    laws, cushions = _laws(pm.materials, dissipative, temperature_c)
     is_inner = np.isin(material, (INSERT, DIVIDERS))
     parts = []
     for keep in (material == CONTAINER, is_inner):
@@ -398,6 +401,7 @@ def _drop_model(design: Design, mesh_size_m: float | None, dissipative: bool) ->
 def simulate_drop(design: Design, height_m: float, orientation: str | Orientation = "bottom",
                   mesh_size_m: float | None = None, duration_s: float | None = None,
                   cfc: float | None = None, dissipative: bool = True,
+                  temperature_c: float | None = None,
                   progress: Callable[[float, float], None] | None = None) -> DropResult:
     """Drop ``design`` from ``height_m`` onto a rigid floor, hitting first with ``orientation``.
 
@@ -419,6 +423,9 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
         SAE J211-1 channel frequency class of the acceleration filter (default in data/fe.toml).
     dissipative : bool
         ``False`` makes the foams unload along their loading curve (no hysteresis; verification).
+    temperature_c : float, optional
+        Temperature of the package, C, e.g. -18 for the UN drop of plastics packagings: moduli
+        and strengths from :mod:`packsim.temperature` (default: the library's 23 C values).
     progress : callable, optional
         Called as ``progress(t_s, limit_s)`` while the drop runs (simulated time and the longest
         it may run), e.g. to drive a progress bar.
@@ -430,11 +437,13 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
     start = time.perf_counter()
     if not height_m > 0:
         raise ValueError(f"height_m must be > 0, got {height_m}")
+    if temperature_c is not None and not -273.15 < temperature_c < 200:
+        raise ValueError(f"temperature_c must be between -273.15 and 200 C, got {temperature_c}")
     orient = parse_orientation(orientation)
     defaults = _defaults()
     cfc = defaults["filter_cfc"] if cfc is None else float(cfc)
     limit = defaults["max_duration_s"] if duration_s is None else float(duration_s)
-    dm = _drop_model(design, mesh_size_m, dissipative)
+    dm = _drop_model(design, mesh_size_m, dissipative, temperature_c)
     model, container, inner = dm.model, dm.container, dm.inner
     setup_s = time.perf_counter() - start
 
@@ -525,7 +534,8 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
         design_name=design.name,
         inputs={"height_m": float(height_m), "orientation": orient.name,
                 "mesh_size_m": mesh_size_m, "impact_velocity_m_s": v0, "filter_cfc": cfc,
-                "floor_normal": normal.tolist()},
+                "floor_normal": normal.tolist(), "temperature_c": temperature_c,
+                "materials_at_temperature": [c.basis for c in design_conditioning(design, temperature_c)]},
         time_s=t_uniform,
         cell_accel_g=accel_g,
         filter=f"SAE J211-1 CFC {cfc:g}",

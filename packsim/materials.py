@@ -50,8 +50,6 @@ class Material(CitedRecord):
         Boards: ``single`` | ``double`` wall, flute profile (``B``, ``C``, ``BC``).
     yield_stress_pa : float or None
         Solids: tensile yield stress, Pa.
-    youngs_modulus_pa_m18c : float or None
-        Solids: Young's modulus at -18 C (UN drop tests of plastics are done cold), Pa.
     co2e_kg_per_kg : float
         Cradle-to-gate carbon footprint, kg CO2e per kg of material.
     recyclability : str
@@ -79,9 +77,7 @@ class Material(CitedRecord):
     wall: str | None = None
     flute: str | None = None
     yield_stress_pa: float | None = None
-    youngs_modulus_pa_m18c: float | None = None
     provenance: tuple[tuple[str, Cited], ...] = field(default=(), repr=False)
-
 
 
 # Words that classify a material rather than measure it; every other field is a cited value.

@@ -41,10 +41,14 @@ def block_design_dict(**overrides) -> dict:
 
 
 def drop_standard_toml(standard_id: str, height: str, orientations: list[str],
-                       criteria=("cell-peak-g", "no-bottoming"), confidence: str = "HIGH") -> str:
+                       criteria=("cell-peak-g", "no-bottoming"), confidence: str = "HIGH",
+                       temperature_c: float | None = None) -> str:
     """A minimal standard file with one drop test (a user's own specification)."""
     names = ", ".join(f'"{o}"' for o in orientations)
     wanted = ", ".join(f'"{c}"' for c in criteria)
+    cold = ("" if temperature_c is None else
+            f'temperature_c = {{ value = {temperature_c}, clause = "4.2.3", source = "spec", '
+            'confidence = "HIGH" }\n')
     return f'''
 id = "{standard_id}"
 title = "{standard_id}: drop"
@@ -60,4 +64,4 @@ clause = "4.2"
 height_m = {{ value = {height}, clause = "4.2.1", source = "spec", confidence = "HIGH" }}
 orientations = {{ value = [{names}], clause = "4.2.2", source = "spec", confidence = "{confidence}" }}
 criteria = [{wanted}]
-'''
+{cold}'''

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._cited import load_cited_entries, load_packaged
-from ..materials import library
+from ..temperature import library_at
 from .grid import StructuredGrid
 from .hex8 import isotropic_voigt
 
@@ -80,7 +80,8 @@ def _subdivide(points: np.ndarray, size: float) -> np.ndarray:
     return np.concatenate(out)
 
 
-def package_mesh(design: Design, mesh_size_m: float | None = None) -> PackageMesh:
+def package_mesh(design: Design, mesh_size_m: float | None = None,
+                 temperature_c: float | None = None) -> PackageMesh:
     """Build the grid model of ``design``.
 
     Parameters
@@ -89,6 +90,9 @@ def package_mesh(design: Design, mesh_size_m: float | None = None) -> PackageMes
     mesh_size_m : float, optional
         Largest element edge, m. Default: 1/12 of the smallest outer dimension, but no larger
         than 15 mm (about 15-60k DOFs for the reference designs).
+    temperature_c : float, optional
+        Temperature of the materials, C (default: the library's 23 C values; see
+        :mod:`packsim.temperature`).
 
     Returns
     -------
@@ -148,7 +152,7 @@ def package_mesh(design: Design, mesh_size_m: float | None = None) -> PackageMes
     per_layer = product.columns * product.rows
     cell_index = np.where(is_cell, layer * per_layer + col * product.rows + row, -1)
 
-    lib = library()
+    lib = library_at(temperature_c)
     container_id = design.container.material
     divider_id = design.dividers.material if design.dividers else ""
     voigt = []
