@@ -33,8 +33,10 @@ from .fefco import RscBlank, rsc_blank
 from .foam import FoamLaw
 from .geometry import Assembly, Part, build_assembly
 from .materials import Material, get_material, library, load_materials
+from .optimization import Candidate, StudyResult, optimize
 from .orientation import Orientation, OrientationError, all_orientations, parse_orientation
 from .standards import Standard, StandardError, builtin_standards, get_standard, load_standard
+from .study import Study, StudyError, Variable, load_study
 from .temperature import Conditioning, conditioning, material_at
 from .stacking import (
     Derating,
@@ -104,6 +106,13 @@ __all__ = [
     "load_design",
     "load_materials",
     "material_at",
+    "optimize",
+    "load_study",
+    "Study",
+    "StudyError",
+    "StudyResult",
+    "Candidate",
+    "Variable",
     "conditioning",
     "Conditioning",
     "rsc_blank",

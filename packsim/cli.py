@@ -19,6 +19,7 @@ from .materials import library
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # the shell convention for Ctrl-C
 
 
 def _mm(values: Sequence[float]) -> str:
@@ -323,6 +324,41 @@ _CELL_COLUMNS = [
 ]
 
 
+def _optimize(args: argparse.Namespace) -> int:
+    from .optimization import optimize
+    from .study import load_study
+
+    study = load_study(args.study, output_dir=args.out)
+
+    def line(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    try:
+        result = optimize(study, n_trials=args.trials, storage=args.storage,
+                          n_workers=args.workers, progress=line)
+    except KeyboardInterrupt:
+        print(f"packsim: interrupted; finished trials are kept in "
+              f"{args.storage or study.output_dir / 'study.db'}: run the same command to resume",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(format_study(result))
+    return EXIT_OK if result.best else EXIT_FAIL
+
+
+def format_study(result) -> str:
+    """The ``packsim optimize`` summary."""
+    lines = [f"study             {result.name} ({result.trials} trials finished)",
+             f"storage           {result.storage}"]
+    if not result.best:
+        lines.append("best              no design passed every check yet: widen the ranges or run "
+                     "more trials")
+    for c in result.best:
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in c.objectives.items())
+        lines.append(f"best              trial {c.trial}: {shown} ({c.fidelity}-confirmed)")
+    lines += [f"{key:<17} {path}" for key, path in result.files.items()]
+    return "\n".join(lines)
+
+
 def _listing(args: argparse.Namespace) -> int:
     """``packsim materials`` / ``packsim cells``: a table, or every value with its source."""
     records = library() if args.command == "materials" else catalogue()
@@ -388,6 +424,18 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--junit", metavar="PATH", help="write JUnit XML (one test case per row)")
     chk.add_argument("--markdown", metavar="PATH", help="write the verdict table as Markdown")
     chk.set_defaults(run=_check)
+    opt = sub.add_parser("optimize", help="find the lightest design that passes its standards "
+                                          "(an Optuna study; run again to resume)")
+    opt.add_argument("study", help="study file (TOML, see studies/)")
+    opt.add_argument("--trials", type=_positive_int, metavar="N",
+                     help="finished trials to reach, counting earlier runs (default: the file's)")
+    opt.add_argument("--storage", metavar="URL",
+                     help="Optuna storage, e.g. postgresql://user@host/db (default: SQLite in "
+                          "the output folder)")
+    opt.add_argument("--workers", type=_positive_int, default=1, metavar="K",
+                     help="worker processes on this machine")
+    opt.add_argument("--out", metavar="DIR", help="output folder (default: studies/out/NAME)")
+    opt.set_defaults(run=_optimize)
     stds = sub.add_parser("standards", help="list the encoded standards, or show one with citations")
     stds.add_argument("id", nargs="*", metavar="show ID",
                       help="'show ID' (or just ID): one standard, by id or file, with its citations")

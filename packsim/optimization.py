@@ -1,0 +1,330 @@
+"""Optimisation studies: the lightest (and lowest-carbon) design that passes its standards.
+
+Optuna searches; packsim supplies the design variants, the objectives and the constraints. Every
+trial is a design variant (:meth:`Design.replace` of the study's variables), screened by the fast
+compliance check. With the ``fe`` fidelity policy a screened design that passes and could improve
+on the best FE-confirmed design so far (single objective: lighter; two objectives: not dominated)
+is then checked by finite elements, and its constraints come from that check. The best design
+reported is always FE-confirmed.
+
+Each compliance criterion becomes one named Optuna constraint (``standard/test/criterion``: the
+largest shortfall over its load cases, <= 0 when it passes), so infeasible trials inform the
+sampler and any Optuna tool shows which clause bound. Each trial stores its design, margins and
+fidelity as user attributes.
+
+The storage is a SQLite file in the study's output folder unless a URL is given (e.g.
+``postgresql://...`` for workers on several machines). Running a study again resumes it: the
+budget counts the trials already finished. A process killed mid-trial leaves a trial that its
+heartbeat marks failed at the next start (and re-queues once), so none stays running forever.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing import get_all_start_methods, get_context
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.study import MaxTrialsCallback
+from optuna.trial import FrozenTrial, TrialState
+
+from . import _json
+from .compliance import ComplianceReport, check
+from .design import Design
+from .errors import PacksimInputError
+from .study import Study, Variable, load_study
+from .study_plots import plot_study
+
+#: Trials that count against the budget: evaluated designs, and variants the design rules refuse.
+_DONE = (TrialState.COMPLETE, TrialState.PRUNED)
+#: A shortfall beyond this (a pad crushed solid: -inf margin) is recorded as this, finite.
+_WORST = 1e3
+#: Seconds between a running trial's heartbeats, and after which a silent one counts as dead
+#: (a killed worker's trial is failed, and re-queued once, by the next worker to start a trial).
+_HEARTBEAT_S, _GRACE_S = 2, 8
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A design a study evaluated.
+
+    Attributes
+    ----------
+    trial : int
+        Trial number (-1 for the study's base design).
+    design : Design
+    objectives : dict of str to float
+        Objective values, kg.
+    fidelity : str
+        ``fast`` or ``fe``: the highest fidelity its compliance check ran at.
+    feasible : bool
+        Every criterion passed at that fidelity.
+    """
+
+    trial: int
+    design: Design
+    objectives: dict[str, float]
+    fidelity: str
+    feasible: bool
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """What a study found.
+
+    Attributes
+    ----------
+    name, storage : str
+        Optuna study name and storage URL (open it with any Optuna tool).
+    best : tuple of Candidate
+        FE-confirmed feasible designs: the lightest (one objective) or the Pareto front (two).
+        With the ``fast`` policy, the best by the fast check.
+    trials : int
+        Trials finished (complete or refused by the design rules), this run and earlier ones.
+    files : dict of str to Path
+        Outputs written (best design, its report, figures).
+    """
+
+    name: str
+    storage: str
+    objectives: tuple[str, ...]
+    best: tuple[Candidate, ...]
+    trials: int
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "storage": self.storage, "objectives": list(self.objectives),
+                "trials": self.trials,
+                "best": [{"trial": c.trial, "objectives": c.objectives, "fidelity": c.fidelity,
+                          "design": c.design.to_dict()} for c in self.best],
+                "files": {k: str(v) for k, v in self.files.items()}}
+
+
+def _storage(url: str) -> RDBStorage:
+    # SQLite serialises writers: let concurrent workers wait for the lock instead of failing.
+    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats
+        return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=_HEARTBEAT_S,
+                          grace_period=_GRACE_S,
+                          heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
+
+
+def _sampler(study: Study) -> optuna.samplers.BaseSampler:
+    if study.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=study.seed)
+    if study.sampler == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=study.seed)
+    # constant_liar: parallel workers do not all propose the same point.
+    return optuna.samplers.TPESampler(seed=study.seed, multivariate=True, constant_liar=True)
+
+
+def _suggest(trial: optuna.Trial, v: Variable) -> Any:
+    if v.choices is not None:
+        return trial.suggest_categorical(v.path, v.choices)
+    return trial.suggest_float(v.path, v.low, v.high, step=v.step, log=v.log)
+
+
+def constraints(report: ComplianceReport) -> dict[str, float]:
+    """One value per criterion (``standard/test/criterion``): the largest shortfall over its load
+    cases, -margin (<= 0 passes); 1 or 0 for rules without a margin, 0 when not evaluated."""
+    out: dict[str, float] = {}
+    for row in report.rows:
+        key = f"{row.standard}/{row.test}/{row.criterion}"
+        if row.status == "not-evaluated":
+            value = 0.0
+        elif row.margin is not None:
+            value = min(-row.margin, _WORST)
+        else:
+            value = 1.0 if row.status == "fail" else 0.0
+        out[key] = max(out.get(key, -math.inf), value)
+    return out
+
+
+def _feasible(trial: FrozenTrial) -> bool:
+    return all(v <= 0 for v in trial.constraints.values())
+
+
+def _confirmed(trials: list[FrozenTrial], fidelity: str) -> list[FrozenTrial]:
+    return [t for t in trials if t.state == TrialState.COMPLETE and _feasible(t)
+            and t.user_attrs.get("fidelity") == fidelity]
+
+
+def _dominated(values: list[float], by: list[list[float]]) -> bool:
+    return any(all(b <= v for b, v in zip(o, values)) and any(b < v for b, v in zip(o, values))
+               or o == values for o in by)
+
+
+class _Objective:
+    """The trial function: a design variant, its objectives and its compliance constraints."""
+
+    def __init__(self, study: Study, fe_workers: int):
+        self.study = study
+        self.fe_workers = fe_workers
+
+    def __call__(self, trial: optuna.Trial) -> list[float]:
+        s = self.study
+        changes = {v.path: _suggest(trial, v) for v in s.variables}
+        try:
+            design = s.base.replace(changes)
+        except PacksimInputError as exc:
+            trial.set_user_attr("refused", [p.describe(show_file=False) for p in exc.problems])
+            raise optuna.TrialPruned("the design rules refuse this variant") from None
+        values = [float(getattr(design, o)) for o in s.objectives]
+        report = check(design, s.standards, fidelity="fast")
+        if s.fidelity == "fe" and report.passed and self._promising(trial, values):
+            report = check(design, s.standards, fidelity="fe", mesh_size_m=s.mesh_size_m,
+                           workers=self.fe_workers)
+            # Strict JSON (no Infinity) so that every Optuna tool can read it back.
+            trial.set_user_attr("report", json.loads(_json.dumps(report.to_dict())))
+        for key, value in constraints(report).items():
+            trial.set_constraint(key, value)
+        trial.set_user_attr("fidelity", report.fidelity)
+        trial.set_user_attr("design", design.to_dict())
+        trial.set_user_attr("failed", [r.name for r in report.failed_rows])
+        return values
+
+    def _promising(self, trial: optuna.Trial, values: list[float]) -> bool:
+        """Could this design improve on the FE-confirmed best? Then it is worth an FE check."""
+        done = trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        front = [t.values for t in _confirmed(done, "fe")]
+        if len(values) == 1:
+            return not front or values[0] < min(v[0] for v in front)
+        return not _dominated(values, front)
+
+
+def _line(trial: FrozenTrial, objectives: tuple[str, ...], best: str) -> str:
+    if trial.state == TrialState.PRUNED:
+        return f"trial {trial.number}: refused by the design rules ({trial.user_attrs.get('refused', [''])[0]})"
+    if trial.state != TrialState.COMPLETE:
+        return f"trial {trial.number}: {trial.state.name.lower()}"
+    shown = ", ".join(f"{o} {v:.4g}" for o, v in zip(objectives, trial.values))
+    failed = trial.user_attrs.get("failed", [])
+    verdict = "passes" if not failed else f"fails {len(failed)} rows, e.g. {failed[0]}"
+    return f"trial {trial.number}: {shown} [{trial.user_attrs.get('fidelity')}] {verdict}; {best}"
+
+
+def _run_worker(study: Study, url: str, n_trials: int, fe_workers: int,
+                progress: Callable[[str], None] | None) -> None:
+    """One worker: optimise until the study has ``n_trials`` finished trials."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    target = optuna.load_study(study_name=study.name, storage=_storage(url),
+                               sampler=_sampler(study))
+
+    def report(s: optuna.Study, trial: FrozenTrial) -> None:
+        if progress is not None:
+            confirmed = _confirmed(s.get_trials(deepcopy=False), "fe" if study.fidelity == "fe" else "fast")
+            best = (f"best confirmed {study.objectives[0]} {min(t.values[0] for t in confirmed):.4g}"
+                    if confirmed else "no confirmed design yet")
+            progress(_line(trial, study.objectives, best))
+
+    done = len(target.get_trials(deepcopy=False, states=_DONE))
+    if done >= n_trials:
+        return
+    target.optimize(_Objective(study, fe_workers), n_trials=n_trials - done,
+                    callbacks=[MaxTrialsCallback(n_trials, states=_DONE), report],
+                    gc_after_trial=False)
+
+
+def _best(study: Study, trials: list[FrozenTrial]) -> tuple[Candidate, ...]:
+    confirmed = _confirmed(trials, "fe" if study.fidelity == "fe" else "fast")
+    if not confirmed:
+        return ()
+    if len(study.objectives) == 1:
+        chosen = [min(confirmed, key=lambda t: t.values[0])]
+    else:
+        chosen = sorted((t for t in confirmed if not _dominated(t.values, [o.values for o in confirmed if o is not t])),
+                        key=lambda t: t.values)
+    return tuple(Candidate(t.number, Design.from_dict(t.user_attrs["design"]),
+                           dict(zip(study.objectives, t.values)), t.user_attrs["fidelity"], True)
+                 for t in chosen)
+
+
+def optimize(study: Study | str | Path, n_trials: int | None = None, storage: str | None = None,
+             n_workers: int = 1, progress: Callable[[str], None] | None = None) -> StudyResult:
+    """Run (or resume) an optimisation study.
+
+    Parameters
+    ----------
+    study : Study, or the path of a study file
+    n_trials : int, optional
+        Finished trials to reach, counting those a resumed study already has (default: the
+        study file's ``trials``).
+    storage : str, optional
+        Optuna storage URL (default: ``sqlite:///<output folder>/study.db``).
+    n_workers : int
+        Worker processes on this machine, sharing the storage (more can join from other machines
+        with the same storage URL and study file).
+    progress : callable, optional
+        Called with a line of text after each trial.
+
+    Returns
+    -------
+    StudyResult
+    """
+    if not isinstance(study, Study):
+        study = load_study(study)
+    if n_workers < 1:
+        raise ValueError(f"n_workers must be >= 1, got {n_workers}")
+    n_trials = study.trials if n_trials is None else int(n_trials)
+    study.output_dir.mkdir(parents=True, exist_ok=True)
+    url = storage or f"sqlite:///{(study.output_dir / 'study.db').resolve()}"
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    directions = ["minimize"] * len(study.objectives)
+    target = optuna.create_study(study_name=study.name, storage=_storage(url),
+                                 directions=directions, load_if_exists=True,
+                                 sampler=_sampler(study))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        target.set_metric_names(list(study.objectives))
+    # Alone, a worker spreads each FE check over the CPUs; side by side, one CPU each.
+    fe_workers = (os.cpu_count() or 1) if n_workers == 1 else 1
+    if n_workers == 1:
+        _run_worker(study, url, n_trials, fe_workers, progress)
+    else:
+        context = get_context("fork") if "fork" in get_all_start_methods() else get_context()
+        workers = [context.Process(target=_run_worker,
+                                   args=(study, url, n_trials, fe_workers, progress))
+                   for _ in range(n_workers)]
+        for w in workers:
+            w.start()
+        try:
+            for w in workers:
+                w.join()
+        except BaseException:
+            for w in workers:
+                w.terminate()
+            raise
+        failed = [w.exitcode for w in workers if w.exitcode]
+        if failed:
+            raise RuntimeError(f"{len(failed)} of {n_workers} workers failed (exit {failed})")
+    trials = target.get_trials(deepcopy=False)
+    best = _best(study, trials)
+    files = _write_outputs(study, target, trials, best)
+    return StudyResult(study.name, url, study.objectives, best,
+                       sum(t.state in _DONE for t in trials), files)
+
+
+def _write_outputs(study: Study, target: optuna.Study, trials: list[FrozenTrial],
+                   best: tuple[Candidate, ...]) -> dict[str, Path]:
+    """The best design(s) and report(s), a summary, and the study's figures."""
+    out = study.output_dir
+    files: dict[str, Path] = {}
+    by_number = {t.number: t for t in trials}
+    for i, c in enumerate(best):
+        stem = "best" if len(best) == 1 else f"front-{i + 1:02d}"
+        files[f"{stem}-design"] = c.design.save(out / f"{stem}.toml")
+        report = by_number[c.trial].user_attrs.get("report")
+        if report is not None:
+            path = out / f"{stem}-report.json"
+            path.write_text(_json.dumps(report))
+            files[f"{stem}-report"] = path
+    files.update(plot_study(target, study.objectives, out))
+    return files

@@ -1,0 +1,164 @@
+"""Optimisation studies: study files, constrained search, resumption, parallel workers."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import optuna
+import pytest
+from helpers import block_design_dict, drop_standard_toml
+
+import packsim
+from packsim.cli import main
+from packsim.optimization import constraints, optimize
+from packsim.study import StudyError, load_study
+
+STUDY = '''
+name = "{name}"
+design = "base.toml"
+objectives = {objectives}
+standards = ["drop.toml"]
+fidelity = "{fidelity}"
+trials = {trials}
+seed = {seed}
+sampler = "{sampler}"
+mesh_size_m = 0.03
+
+[[variable]]
+path = "insert.bottom_thickness_m"
+low = "4 mm"
+high = "40 mm"
+step = "1 mm"
+
+[[variable]]
+path = "insert.top_thickness_m"
+low = "4 mm"
+high = "40 mm"
+step = "1 mm"
+
+[[variable]]
+path = "insert.material"
+choices = ["eps-16", "eps-24", "pe-33"]
+'''
+
+
+def _study_files(tmp_path, name="block", objectives='["packaging_mass_kg"]', fidelity="fast",
+                 trials=12, seed=1, sampler="tpe", height="0.3"):
+    """A base design (a block of six cells on thick PE pads) and a one-drop standard it passes:
+    thinner PE pads pass too (the peak is set by the plateau), EPS pads fail (too stiff)."""
+    packsim.Design.from_dict(block_design_dict(**{
+        "product.custom_cell.fragility_g": 200.0, "insert.material": "pe-33",
+        "insert.bottom_thickness_m": 0.04, "insert.top_thickness_m": 0.04})).save(tmp_path / "base.toml")
+    (tmp_path / "drop.toml").write_text(drop_standard_toml("drop", height, ["bottom", "top"]))
+    path = tmp_path / f"{name}.toml"
+    path.write_text(STUDY.format(name=name, objectives=objectives, fidelity=fidelity, trials=trials,
+                                 seed=seed, sampler=sampler))
+    return path
+
+
+def test_a_bad_study_file_reports_every_problem_with_file_and_field(tmp_path):
+    path = _study_files(tmp_path)
+    text = path.read_text().replace('"insert.material"', '"insert.materials"').replace(
+        '"pe-33"', '"unobtainium"').replace('["drop.toml"]', '["drop.toml", "un-6.1.5"]')
+    path.write_text(text)
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    problems = {p.field: p for p in err.value.problems}
+    assert "standards.1" in problems
+    assert "variable.2" in problems and "materials" in problems["variable.2"].expected
+    assert all(p.file == str(path) for p in err.value.problems)
+    path.write_text(text.replace('low = "4 mm"', 'low = "50 mm"', 1).replace("trials = 12", "trials = 0"))
+    with pytest.raises(StudyError) as err:
+        load_study(path)
+    assert {p.field for p in err.value.problems} >= {"trials", "variable.0"}
+    assert main(["optimize", str(path)]) == 2
+
+
+def test_constraints_are_one_per_criterion_with_the_worst_load_case():
+    design = packsim.Design.from_dict(block_design_dict())
+    report = packsim.check(design, ("un-6.1.5-pg2",))
+    values = constraints(report)
+    rows = [r for r in report.rows if r.criterion == "cell-peak-g" and r.test == "drop"]
+    assert values["un-6.1.5-pg2/drop/cell-peak-g"] == pytest.approx(max(-r.margin for r in rows))
+    assert all((v <= 0) == (k not in {f"{r.standard}/{r.test}/{r.criterion}"
+                                      for r in report.failed_rows}) for k, v in values.items())
+
+
+def test_a_study_finds_a_lighter_design_that_passes_and_resumes_where_it_stopped(tmp_path):
+    path = _study_files(tmp_path)
+    study = load_study(path)
+    base_mass = study.base.packaging_mass_kg
+    assert packsim.check(study.base, study.standards).passed  # the reference passes
+    first = optimize(study, n_trials=8)
+    assert first.trials == 8
+    result = optimize(study)  # the same command again: resumes up to the file's 12
+    assert result.trials == 12
+    (best,) = result.best
+    assert best.objectives["packaging_mass_kg"] < base_mass
+    assert packsim.check(best.design, study.standards).passed
+    stored = optuna.load_study(study_name=study.name, storage=result.storage)
+    numbers = [t.number for t in stored.trials]
+    assert numbers == list(range(len(numbers)))  # nothing lost, nothing twice
+    trial = stored.trials[best.trial]
+    assert trial.user_attrs["fidelity"] == "fast" and trial.user_attrs["design"]
+    assert "drop/drop/cell-peak-g" in trial.constraints
+    assert (result.files["best-design"]).exists() and result.files["history-packaging_mass_kg"].exists()
+    assert packsim.load_design(result.files["best-design"]) == best.design
+
+
+def test_the_fe_policy_reports_only_fe_confirmed_designs(tmp_path):
+    path = _study_files(tmp_path, name="fe", fidelity="fe", trials=6, seed=2)
+    result = optimize(load_study(path), progress=lambda line: None)
+    stored = optuna.load_study(study_name="fe", storage=result.storage)
+    fe_trials = [t for t in stored.trials if t.user_attrs.get("fidelity") == "fe"]
+    assert fe_trials  # the first design that passed screening was confirmed
+    for c in result.best:
+        assert c.fidelity == "fe"
+        assert stored.trials[c.trial].user_attrs["report"]["fidelity"] == "fe"
+    assert "best-report" in result.files or not result.best
+
+
+def test_two_objectives_give_a_pareto_front_and_its_plot(tmp_path):
+    path = _study_files(tmp_path, name="pareto", objectives='["packaging_mass_kg", "co2e_kg"]',
+                        sampler="nsga2", trials=16)
+    result = optimize(load_study(path))
+    assert result.best
+    for a in result.best:  # no member of the front dominates another
+        for b in result.best:
+            va, vb = list(a.objectives.values()), list(b.objectives.values())
+            assert not (all(x <= y for x, y in zip(vb, va)) and vb != va)
+    assert result.files["pareto-front"].stat().st_size > 0
+
+
+def test_two_workers_on_one_storage_count_every_trial_once(tmp_path):
+    path = _study_files(tmp_path, name="pair", trials=10)
+    result = optimize(load_study(path), n_workers=2)
+    stored = optuna.load_study(study_name="pair", storage=result.storage)
+    finished = [t for t in stored.trials if t.state.is_finished()]
+    assert len({t.number for t in finished}) == len(finished) >= 10
+    assert not [t for t in stored.trials if t.state == optuna.trial.TrialState.RUNNING]
+
+
+def test_a_killed_study_resumes_without_losing_or_repeating_a_trial(tmp_path):
+    path = _study_files(tmp_path, name="killed", trials=400)
+    storage = f"sqlite:///{tmp_path / 'out' / 'killed' / 'study.db'}"
+    process = subprocess.Popen([sys.executable, "-m", "packsim.cli", "optimize", str(path)],
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    seen = 0
+    for line in process.stderr:
+        seen += line.startswith("trial ")
+        if seen >= 5:
+            break
+    os.killpg(process.pid, signal.SIGKILL)  # no chance to clean up
+    process.wait()
+    before = optuna.load_study(study_name="killed", storage=storage).trials
+    done = [t for t in before if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(done) >= 5
+    time.sleep(9)  # past the heartbeat's grace period: the interrupted trial is now stale
+    assert main(["optimize", str(path), "--trials", str(len(done) + 3)]) in (0, 1)
+    after = optuna.load_study(study_name="killed", storage=storage).trials
+    kept = {t.number: t.params for t in after if t.state == optuna.trial.TrialState.COMPLETE}
+    assert all(kept[t.number] == t.params for t in done)  # every completed trial kept as it was
+    assert not [t for t in after if t.state == optuna.trial.TrialState.RUNNING]
