@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from optuna.trial import FrozenTrial, TrialState
 from . import _json
 from .compliance import ComplianceReport, check
 from .design import Design
-from .errors import PacksimInputError
+from .errors import PacksimInputError, Problem
 from .study import Study, Variable, load_study
 from .study_plots import plot_study
 
@@ -110,11 +111,35 @@ class StudyResult:
 def _storage(url: str) -> RDBStorage:
     # SQLite serialises writers: let concurrent workers wait for the lock instead of failing.
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats
-        return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=_HEARTBEAT_S,
-                          grace_period=_GRACE_S,
-                          heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats
+            return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=_HEARTBEAT_S,
+                              grace_period=_GRACE_S,
+                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
+                                  max_retry=1))
+    except ModuleNotFoundError as exc:
+        raise StorageError([Problem("storage", _shown(url), f"its database driver is not installed "
+                                    f"({exc.name}); for PostgreSQL: pip install 'packsim[postgres]'")]) from None
+    except Exception as exc:  # SQLAlchemy: bad URL, server down, wrong password
+        raise StorageError([Problem("storage", _shown(url),
+                                    f"cannot open it: {exc}".splitlines()[0])]) from None
+
+
+def _shown(url: str) -> str:
+    """The URL with its password masked, for messages."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+class StorageError(PacksimInputError):
+    """The study storage cannot be opened (bad URL, missing driver, server not reachable)."""
+
+    what = "storage"
 
 
 def _sampler(study: Study) -> optuna.samplers.BaseSampler:
@@ -186,6 +211,7 @@ class _Objective:
             trial.set_user_attr("report", json.loads(_json.dumps(report.to_dict())))
         for key, value in constraints(report).items():
             trial.set_constraint(key, value)
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         trial.set_user_attr("fidelity", report.fidelity)
         trial.set_user_attr("design", design.to_dict())
         trial.set_user_attr("failed", [r.name for r in report.failed_rows])

@@ -162,3 +162,31 @@ def test_a_killed_study_resumes_without_losing_or_repeating_a_trial(tmp_path):
     kept = {t.number: t.params for t in after if t.state == optuna.trial.TrialState.COMPLETE}
     assert all(kept[t.number] == t.params for t in done)  # every completed trial kept as it was
     assert not [t for t in after if t.state == optuna.trial.TrialState.RUNNING]
+
+
+def test_two_workers_join_one_study_through_postgresql(tmp_path):
+    url = os.environ.get("PACKSIM_TEST_POSTGRES")
+    if not url:
+        pytest.skip("PACKSIM_TEST_POSTGRES not set (.ci/run starts a server and sets it)")
+    path = _study_files(tmp_path, name="pg-pair", trials=12)
+    try:
+        optuna.delete_study(study_name="pg-pair", storage=url)  # left by an earlier run
+    except KeyError:
+        pass
+    result = optimize(load_study(path), storage=url, n_workers=2)
+    assert result.storage == url
+    stored = optuna.load_study(study_name="pg-pair", storage=url)
+    finished = [t for t in stored.trials if t.state.is_finished()]
+    numbers = [t.number for t in stored.trials]
+    assert numbers == list(range(len(numbers))) and len(set(numbers)) == len(numbers)
+    # Each worker stops once 12 are finished; the other may be finishing one more at that moment.
+    assert 12 <= len(finished) <= 13
+    assert not [t for t in stored.trials if t.state == optuna.trial.TrialState.RUNNING]
+    assert len({t.user_attrs.get("worker") for t in finished}) == 2  # both took part
+
+
+def test_an_unreachable_storage_is_a_clear_error(tmp_path, capsys):
+    path = _study_files(tmp_path, name="nowhere")
+    code = main(["optimize", str(path), "--storage", "postgresql://u:secret@localhost:1/none"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot open it" in err and "secret" not in err
