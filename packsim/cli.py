@@ -352,9 +352,13 @@ def format_study(result) -> str:
     if not result.best:
         lines.append("best              no design passed every check yet: widen the ranges or run "
                      "more trials")
-    for c in result.best:
-        shown = ", ".join(f"{k} {v:.4g}" for k, v in c.objectives.items())
-        lines.append(f"best              trial {c.trial}: {shown} ({c.fidelity}-confirmed)")
+    def shown(c) -> str:
+        return f"trial {c.trial}: " + ", ".join(f"{k} {v:.4g}" for k, v in c.objectives.items())
+
+    lines += [f"best              {shown(c)} ({c.fidelity}-confirmed)" for c in result.best]
+    if result.screened != result.best:
+        lines += [f"screened          {shown(c)} (passes the fast check; not FE-checked)"
+                  for c in result.screened]
     lines += [f"{key:<17} {path}" for key, path in result.files.items()]
     return "\n".join(lines)
 

@@ -4,8 +4,8 @@ Optuna searches; packsim supplies the design variants, the objectives and the co
 trial is a design variant (:meth:`Design.replace` of the study's variables), screened by the fast
 compliance check. With the ``fe`` fidelity policy a screened design that passes and could improve
 on the best FE-confirmed design so far (single objective: lighter; two objectives: not dominated)
-is then checked by finite elements, and its constraints come from that check. The best design
-reported is always FE-confirmed.
+is then checked by finite elements, within the study's budget of FE checks, and its constraints
+come from that check. The best design reported is always FE-confirmed.
 
 Each compliance criterion becomes one named Optuna constraint (``standard/test/criterion``: the
 largest shortfall over its load cases, <= 0 when it passes), so infeasible trials inform the
@@ -89,6 +89,9 @@ class StudyResult:
         With the ``fast`` policy, the best by the fast check.
     trials : int
         Trials finished (complete or refused by the design rules), this run and earlier ones.
+    screened : tuple of Candidate
+        The best designs that pass the fast check but were not FE-checked (the FE budget, or a
+        heavier design already confirmed); the same as ``best`` with the ``fast`` policy.
     files : dict of str to Path
         Outputs written (best design, its report, figures).
     """
@@ -98,14 +101,20 @@ class StudyResult:
     objectives: tuple[str, ...]
     best: tuple[Candidate, ...]
     trials: int
+    screened: tuple[Candidate, ...] = ()
     files: dict[str, Path] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "storage": self.storage, "objectives": list(self.objectives),
                 "trials": self.trials,
-                "best": [{"trial": c.trial, "objectives": c.objectives, "fidelity": c.fidelity,
-                          "design": c.design.to_dict()} for c in self.best],
+                "best": [_candidate_dict(c) for c in self.best],
+                "screened": [_candidate_dict(c) for c in self.screened],
                 "files": {k: str(v) for k, v in self.files.items()}}
+
+
+def _candidate_dict(c: Candidate) -> dict[str, Any]:
+    return {"trial": c.trial, "objectives": c.objectives, "fidelity": c.fidelity,
+            "design": c.design.to_dict()}
 
 
 def _storage(url: str) -> RDBStorage:
@@ -182,9 +191,9 @@ def _confirmed(trials: list[FrozenTrial], fidelity: str) -> list[FrozenTrial]:
             and t.user_attrs.get("fidelity") == fidelity]
 
 
-def _dominated(values: list[float], by: list[list[float]]) -> bool:
-    return any(all(b <= v for b, v in zip(o, values)) and any(b < v for b, v in zip(o, values))
-               or o == values for o in by)
+def _dominates(a: list[float], b: list[float]) -> bool:
+    """``a`` is no worse than ``b`` in every objective and better in one (all minimised)."""
+    return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
 
 
 class _Objective:
@@ -218,17 +227,34 @@ class _Objective:
         return values
 
     def _promising(self, trial: optuna.Trial, values: list[float]) -> bool:
-        """Could this design improve on the FE-confirmed best? Then it is worth an FE check."""
+        """Could this design improve on the FE-confirmed best, and is there FE budget left?"""
         done = trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if sum(t.user_attrs.get("fidelity") == "fe" for t in done) >= self.study.fe_checks:
+            return False
         front = [t.values for t in _confirmed(done, "fe")]
-        if len(values) == 1:
-            return not front or values[0] < min(v[0] for v in front)
-        return not _dominated(values, front)
+        return not any(_dominates(v, values) or v == values for v in front)
+
+
+def _base_params(study: Study) -> dict[str, Any]:
+    """The base design's value of each variable that its range or choices contain."""
+    data = study.base.to_dict()
+    params = {}
+    for v in study.variables:
+        node: Any = data
+        for key in v.path.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if v.choices is not None:
+            if node in v.choices:
+                params[v.path] = node
+        elif isinstance(node, int | float) and v.low <= node <= v.high:
+            params[v.path] = float(node)
+    return params
 
 
 def _line(trial: FrozenTrial, objectives: tuple[str, ...], best: str) -> str:
     if trial.state == TrialState.PRUNED:
-        return f"trial {trial.number}: refused by the design rules ({trial.user_attrs.get('refused', [''])[0]})"
+        why = trial.user_attrs.get("refused", [""])[0]
+        return f"trial {trial.number}: refused by the design rules ({why})"
     if trial.state != TrialState.COMPLETE:
         return f"trial {trial.number}: {trial.state.name.lower()}"
     shown = ", ".join(f"{o} {v:.4g}" for o, v in zip(objectives, trial.values))
@@ -246,7 +272,7 @@ def _run_worker(study: Study, url: str, n_trials: int, fe_workers: int,
 
     def report(s: optuna.Study, trial: FrozenTrial) -> None:
         if progress is not None:
-            confirmed = _confirmed(s.get_trials(deepcopy=False), "fe" if study.fidelity == "fe" else "fast")
+            confirmed = _confirmed(s.get_trials(deepcopy=False), study.fidelity)
             best = (f"best confirmed {study.objectives[0]} {min(t.values[0] for t in confirmed):.4g}"
                     if confirmed else "no confirmed design yet")
             progress(_line(trial, study.objectives, best))
@@ -259,15 +285,17 @@ def _run_worker(study: Study, url: str, n_trials: int, fe_workers: int,
                     gc_after_trial=False)
 
 
-def _best(study: Study, trials: list[FrozenTrial]) -> tuple[Candidate, ...]:
-    confirmed = _confirmed(trials, "fe" if study.fidelity == "fe" else "fast")
+def _best(study: Study, trials: list[FrozenTrial], fidelity: str) -> tuple[Candidate, ...]:
+    """The feasible designs at ``fidelity`` that are best: the lightest, or the Pareto front."""
+    confirmed = _confirmed(trials, fidelity)
     if not confirmed:
         return ()
-    if len(study.objectives) == 1:
-        chosen = [min(confirmed, key=lambda t: t.values[0])]
-    else:
-        chosen = sorted((t for t in confirmed if not _dominated(t.values, [o.values for o in confirmed if o is not t])),
-                        key=lambda t: t.values)
+    # The non-dominated trials; of equal ones, the first.
+    chosen, seen = [], []
+    for t in sorted(confirmed, key=lambda t: (t.values, t.number)):
+        if t.values not in seen and not any(_dominates(o.values, t.values) for o in confirmed):
+            chosen.append(t)
+            seen.append(t.values)
     return tuple(Candidate(t.number, Design.from_dict(t.user_attrs["design"]),
                            dict(zip(study.objectives, t.values)), t.user_attrs["fidelity"], True)
                  for t in chosen)
@@ -310,6 +338,9 @@ def optimize(study: Study | str | Path, n_trials: int | None = None, storage: st
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         target.set_metric_names(list(study.objectives))
+    if not target.get_trials(deepcopy=False):
+        # The base design is the first trial: the reference every result is measured against.
+        target.enqueue_trial(_base_params(study), skip_if_exists=True)
     # Alone, a worker spreads each FE check over the CPUs; side by side, one CPU each.
     fe_workers = (os.cpu_count() or 1) if n_workers == 1 else 1
     if n_workers == 1:
@@ -332,10 +363,11 @@ def optimize(study: Study | str | Path, n_trials: int | None = None, storage: st
         if failed:
             raise RuntimeError(f"{len(failed)} of {n_workers} workers failed (exit {failed})")
     trials = target.get_trials(deepcopy=False)
-    best = _best(study, trials)
+    best = _best(study, trials, study.fidelity)
+    screened = _best(study, trials, "fast") if study.fidelity == "fe" else best
     files = _write_outputs(study, target, trials, best)
     return StudyResult(study.name, url, study.objectives, best,
-                       sum(t.state in _DONE for t in trials), files)
+                       sum(t.state in _DONE for t in trials), screened, files)
 
 
 def _write_outputs(study: Study, target: optuna.Study, trials: list[FrozenTrial],

@@ -8,6 +8,8 @@ fidelity policy, the sampler, its seed and the trial budget::
     design = "../geometries/a-21700-eps-rsc.toml"   # relative to the study file
     objectives = ["packaging_mass_kg"]             # and/or "co2e_kg"
     standards = ["un-6.1.5-pg2", "sp188"]
+    fidelity = "fe"                                # screen fast, confirm by FE
+    fe_checks = 8                                  # at most this many FE checks
     trials = 60
 
     [changes]                                      # applied to the base design first
@@ -108,6 +110,7 @@ class _StudyFile(_Model):
     objectives: list[Literal["packaging_mass_kg", "co2e_kg"]] = Field(min_length=1, max_length=2)
     standards: list[str] = Field(default_factory=lambda: ["un-6.1.5-pg2", "sp188"], min_length=1)
     fidelity: Literal["fast", "fe"] = "fe"
+    fe_checks: int = Field(default=10, ge=0, le=10_000)
     mesh_size_m: _Number | None = Field(default=None, gt=0, le=0.1)
     sampler: Literal["tpe", "nsga2", "random"] | None = None
     seed: int = 0
@@ -134,6 +137,9 @@ class Study:
     fidelity : str
         ``fe``: promising designs that pass the fast screening are confirmed by finite elements,
         and only FE-confirmed designs are reported best; ``fast``: the fast check only.
+    fe_checks : int
+        Most FE checks the study runs (each takes about a minute for the reference designs);
+        once spent, trials are screened only.
     mesh_size_m : float or None
         Element size of the FE checks, m.
     sampler : str
@@ -153,6 +159,7 @@ class Study:
     objectives: tuple[str, ...]
     standards: tuple[str, ...]
     fidelity: str
+    fe_checks: int
     mesh_size_m: float | None
     sampler: str
     seed: int
@@ -167,9 +174,9 @@ def _problems(exc: ValidationError, file: str) -> list[Problem]:
         loc = [str(p) for p in err["loc"]]
         field = ".".join(loc)
         message = err["msg"]
-        for prefix in ("Input should be ", "Value error, "):
-            if message.startswith(prefix):
-                message = "expected " + message[len(prefix):]
+        if message.startswith("Input should be "):
+            message = "expected " + message[len("Input should be "):]
+        message = message.removeprefix("Value error, ")
         if err["type"] == "missing":
             message = "required field is missing"
         elif err["type"] == "string_pattern_mismatch":
@@ -235,7 +242,7 @@ def study_from_dict(data: dict[str, Any], path: str | Path | None = None,
     out = Path(output_dir) if output_dir is not None else where / "out" / spec.name
     return Study(name=spec.name, path=Path(path) if path is not None else None, base=base,
                  variables=tuple(spec.variable), objectives=tuple(spec.objectives),
-                 standards=tuple(standards), fidelity=spec.fidelity,
+                 standards=tuple(standards), fidelity=spec.fidelity, fe_checks=spec.fe_checks,
                  mesh_size_m=spec.mesh_size_m, sampler=sampler, seed=spec.seed,
                  trials=spec.trials, output_dir=out, description=spec.description)
 
