@@ -79,6 +79,28 @@ def add_element_forces(f, stress, modes, nodes, kind, gradients, volume, pattern
 
 
 @njit(cache=True)
+def floor_pushes(push, height0, u, normal, stiffness):
+    """Penalty pushes of a plane on nodes, in one pass: push[i] = k_i max(-d_i, 0) with
+    d_i = height0[i] + u_i . n the node's height over the plane; returns the total push (N), the
+    springs' energy (J) and whether any node is below the plane.
+
+    push, height0, stiffness (n_nodes,); u (3 n_nodes,); normal (3,).
+    """
+    total, energy, below = 0.0, 0.0, False
+    for i in range(height0.size):
+        d = height0[i] + u[3 * i] * normal[0] + u[3 * i + 1] * normal[1] + u[3 * i + 2] * normal[2]
+        if d < 0.0:
+            p = -stiffness[i] * d
+            push[i] = p
+            total += p
+            energy -= 0.5 * p * d
+            below = True
+        else:
+            push[i] = 0.0
+    return total, energy, below
+
+
+@njit(cache=True)
 def hourglass_energy(modes, kind, hourglass):
     """sum_e 1/2 q_e . K_hg q_e over the elements, J (arguments as :func:`add_element_forces`)."""
     total = 0.0
@@ -173,15 +195,19 @@ def foam_stresses(out, strain, members, eps_max, law, cap, update):
     history ``eps_max`` (advanced in place when ``update``); past ``cap`` the loading tangent
     there continues. Elements that never left the elastic line (Gershgorin's bound on the
     smallest eigenvalue above minus the yield strain, now and before) skip the eigenvalues.
+    Returns the loading tangent at the largest crush history of the members (capped at ``cap``),
+    over the initial modulus: how much stiffer than virgin foam the stiffest element unloads.
     """
     e, plateau, ed, el, resilient, exponent, dissipative = law
     yield_strain = plateau / e
     cap_tangent = _loading_tangent(cap, e, plateau, ed, el) if np.isfinite(cap) else 0.0
     values = np.empty(3)
     principal = np.empty(3)
+    worst = 0.0
     for idx in range(members.size):
         m = members[idx]
         s = strain[m]
+        worst = max(worst, eps_max[m])
         elastic = eps_max[m] <= yield_strain
         for i in range(3):
             off = abs(s[i, 0]) + abs(s[i, 1]) + abs(s[i, 2]) - abs(s[i, i])
@@ -207,4 +233,6 @@ def foam_stresses(out, strain, members, eps_max, law, cap, update):
                 principal[k] = e * values[k]
         if update:
             eps_max[m] = largest
+        worst = max(worst, eps_max[m])
         _spectral3(s, values, principal, out[m])
+    return _loading_tangent(min(worst, cap), e, plateau, ed, el) / e

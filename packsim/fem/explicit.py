@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import connected_components
 from threadpoolctl import threadpool_limits
 
 from ..stacking import G_N
+from ._kernels import floor_pushes
 from .rigid import RigidBodies
 
 #: Fraction of the critical step 2 / omega_max (penalty springs closed) used. Contact switches
@@ -155,7 +156,10 @@ def _mass_solver(mass: sp.csc_matrix) -> Callable[[np.ndarray], np.ndarray]:
     for same in groups.values():
         columns = np.stack(same, axis=1)  # (block size, blocks): one right-hand side per block
         first = columns[:, 0]
+        # Symmetric positive definite: no pivoting needed. Wider supernodes (relax, panel_size)
+        # measured 0.74 -> 0.66 ms per solve of design (a)'s walls.
         lu = spla.splu(sp.csc_matrix(csr[first][:, first]), permc_spec="MMD_AT_PLUS_A",
+                       diag_pivot_thresh=0.0, relax=10, panel_size=20,
                        options={"SymmetricMode": True})
         factors.append((columns, lu))
     small_q = coupled[np.concatenate(small)] if small else np.zeros(0, dtype=int)
@@ -235,6 +239,12 @@ class ExplicitModel:
         self.solve_mass = _mass_solver(self.mass_q)
         self._top_mode: np.ndarray | None = None
         self._stiffness_q: sp.csr_matrix | None = None
+
+    def displacements(self, q: np.ndarray) -> np.ndarray:
+        """Nodal displacements u = T q (ndof,) of the coordinates ``q``: T only selects."""
+        u = np.zeros(len(self.mass_dof))
+        u[self.carried] = q[: self.carried.size]
+        return u
 
     @property
     def nq(self) -> int:
@@ -336,14 +346,15 @@ def integrate(
     """
     n_nodes = len(model.points)
     normal = np.asarray(floor.normal, float)
-    t_map, t_t = model.transform, model.transform_t
+    t_t = model.transform_t
     probes = sp.csr_matrix(probes if probes is not None else (0, model.nq))
     dt0 = model.time_step(floor, courant)
     every = max(1, int(duration_s / dt0) // outputs)
     momentum_row = model.centre_velocity_row(normal)
     weight = -G_N * model.total_mass_kg * momentum_row if gravity else np.zeros(model.nq)
     height0 = model.points @ normal - floor.level_m
-    k_floor = np.broadcast_to(floor.penalty_n_per_m, (n_nodes,))
+    k_floor = np.ascontiguousarray(np.broadcast_to(floor.penalty_n_per_m, (n_nodes,)), dtype=float)
+    push = np.zeros(n_nodes)
     gap, k_gap = model.contacts if model.contacts is not None else (None, None)
     gap_t = gap.T.tocsr() if gap is not None else None
     force = model.internal_force
@@ -353,17 +364,15 @@ def integrate(
 
     def accelerate(q_now: np.ndarray, u_now: np.ndarray,
                    f_int: np.ndarray) -> tuple[np.ndarray, float, float]:
-        depth = np.minimum(height0 + u_now.reshape(-1, 3) @ normal, 0.0)
-        if not first_contact and (depth < 0).any():
-            first_contact.append(np.flatnonzero(depth < 0))
-        push = -k_floor * depth
+        total, energy, below = floor_pushes(push, height0, u_now, normal, k_floor)
+        if below and not first_contact:
+            first_contact.append(np.flatnonzero(push > 0))
         f_q = weight + floor_q @ push - t_t @ f_int
-        energy = -0.5 * float(push @ depth)
         if gap is not None:
             closed = np.minimum(gap @ q_now, 0.0)
             f_q += gap_t @ (-k_gap * closed)
             energy += 0.5 * float(k_gap @ (closed * closed))
-        return model.solve_mass(f_q), float(push.sum()), energy
+        return model.solve_mass(f_q), total, energy
 
     def step_size() -> float:
         ratio = getattr(force, "stiffness_ratio", 1.0)
@@ -371,7 +380,7 @@ def integrate(
 
     start = time.perf_counter()
     q = np.zeros(model.nq)
-    u = t_map @ q
+    u = model.displacements(q)
     f_int = force(u)
     a, total_c, e_c = accelerate(q, u, f_int)
     dt = step_size()
@@ -385,14 +394,14 @@ def integrate(
         step += 1
         t += dt
         q += dt * v
-        u_new = t_map @ q
+        u_new = model.displacements(q)
         du = u_new - u
         u = u_new
         f_previous = f_int
         f_int = force(u)
         # Work of the internal forces (trapezoidal): stored strain energy plus what the material
         # dissipated, exact for a linear material.
-        internal_work += 0.5 * float((f_previous + f_int) @ du)
+        internal_work += 0.5 * (float(f_previous @ du) + float(f_int @ du))
         a, total_c, e_c = accelerate(q, u, f_int)
         dt_next = step_size()
         min_dt = min(min_dt, dt_next)

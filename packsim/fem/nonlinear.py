@@ -94,6 +94,7 @@ class ElementForces:
         #: Largest current tangent of the foams over their initial modulus (>= 1), for the step.
         self.stiffness_ratio = 1.0
         self._caps = {m: _cap_strain(law) for m, law in self.foams.items()}
+        self._laws = {m: law.parameters for m, law in self.foams.items()}
         self._members = {m: np.flatnonzero(self.material == m) for m in range(len(grid.voigt))
                          if (self.material == m).any()}
         #: Linear stiffness of the incompatible-mode element (for stable steps).
@@ -117,14 +118,11 @@ class ElementForces:
             if m not in self.foams:
                 stress[members] = self.linear_stress(strain[members], m)
                 continue
-            law, cap = self.foams[m], self._caps[m]
-            foam_stresses(stress, strain, members, self.eps_max, law.parameters, cap, update)
+            ratio = foam_stresses(stress, strain, members, self.eps_max, self._laws[m],
+                                  self._caps[m], update)
             if update:
-                # Unloading from a densified state is as stiff as the loading tangent there
-                # (elements still on the elastic line have crushed less than yield: tangent E).
-                worst = min(float(self.eps_max[members].max()), cap)
-                tangent = float(law.loading_tangent(worst))
-                self.stiffness_ratio = max(self.stiffness_ratio, tangent / law.youngs_modulus_pa)
+                # Unloading from a densified state is as stiff as the loading tangent there.
+                self.stiffness_ratio = max(self.stiffness_ratio, ratio)
         return stress
 
     def linear_stress(self, strain: np.ndarray, m: int) -> np.ndarray:
