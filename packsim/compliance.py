@@ -264,7 +264,7 @@ class _Simulations:
         self.fidelity = fidelity
         self.mesh_size_m = mesh_size_m
         self.progress = progress
-        self._drops: dict[tuple[float, str], _DropOutcome] = {}
+        self._drops: dict[tuple[float, str, float | None], _DropOutcome] = {}
         self._pads: dict[int, tuple[float, float, float]] | None = None
 
     def drop(self, height_m: float, orientation: Orientation,

@@ -277,7 +277,7 @@ class ExplicitModel:
         op = spla.LinearOperator(k_q.shape, matvec=self.solve_mass, dtype=float)
         # A fixed start makes runs reproducible (ARPACK would start at random, and the step, hence
         # the number of steps, would change in the fourth digit); a later call, with springs
-        # added, starts from the previous highest mode, which is already close.
+        # added, starts from the previous highest mode.
         if self._top_mode is None:
             self._top_mode = np.random.default_rng(0).standard_normal(self.nq)
         # Ritz values approach omega^2 from below. Measured on design (a) with every spring
