@@ -372,7 +372,7 @@ def optimize(study: Study | str | Path, n_trials: int | None = None, storage: st
 
 def _write_outputs(study: Study, target: optuna.Study, trials: list[FrozenTrial],
                    best: tuple[Candidate, ...]) -> dict[str, Path]:
-    """The best design(s) and report(s), a summary, and the study's figures."""
+    """The best design(s), their FE reports, and the study's figures."""
     out = study.output_dir
     files: dict[str, Path] = {}
     by_number = {t.number: t for t in trials}
