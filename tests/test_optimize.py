@@ -193,3 +193,21 @@ def test_an_unreachable_storage_is_a_clear_error(tmp_path, capsys):
     code = main(["optimize", str(path), "--storage", "postgresql://u:secret@localhost:1/none"])
     err = capsys.readouterr().err
     assert code == 2 and "cannot open it" in err and "secret" not in err
+
+
+def test_ctrl_c_stops_a_study_cleanly_and_keeps_its_trials(tmp_path):
+    path = _study_files(tmp_path, name="interrupted", trials=400)
+    process = subprocess.Popen([sys.executable, "-m", "packsim.cli", "optimize", str(path)],
+                               stderr=subprocess.PIPE, text=True)
+    seen = 0
+    for line in process.stderr:
+        seen += line.startswith("trial ")
+        if seen >= 4:
+            break
+    process.send_signal(signal.SIGINT)
+    message = process.stderr.read()
+    assert process.wait() == 130 and "run the same command to resume" in message
+    storage = f"sqlite:///{tmp_path / 'out' / 'interrupted' / 'study.db'}"
+    trials = optuna.load_study(study_name="interrupted", storage=storage).trials
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials) >= 4
+    assert not [t for t in trials if t.state == optuna.trial.TrialState.RUNNING]
