@@ -376,6 +376,10 @@ def _write_outputs(study: Study, target: optuna.Study, trials: list[FrozenTrial]
     out = study.output_dir
     files: dict[str, Path] = {}
     by_number = {t.number: t for t in trials}
+    # A resumed study's front may have shrunk: no stale member of an earlier front stays behind.
+    for old in [*out.glob("front-*.toml"), *out.glob("front-*-report.json"),
+                *out.glob("best.toml"), *out.glob("best-report.json")]:
+        old.unlink()
     for i, c in enumerate(best):
         stem = "best" if len(best) == 1 else f"front-{i + 1:02d}"
         files[f"{stem}-design"] = c.design.save(out / f"{stem}.toml")
