@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from .cells import catalogue
 from .design import load_design
 from .errors import PacksimInputError, Problem
 from .materials import library
+from .temperature import TEMPERATURE_RANGE_C
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -264,34 +265,27 @@ def _standards(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
+def _argument(convert: Callable[[str], Any], what: str, accept: Callable[[Any], bool],
+              requirement: str) -> Callable[[str], Any]:
+    """An argparse ``type``: ``convert`` the text (else "expected ``what``"), then ``accept``
+    the value (else "expected ``requirement``")."""
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {requirement}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _temperature(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a temperature in C, got {text!r}") from None
-    if not -273.15 < value < 200:
-        raise argparse.ArgumentTypeError(f"expected a temperature between -273.15 and 200 C, got {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
+_positive_float = _argument(float, "a number", lambda v: v > 0, "a number > 0")
+_positive_int = _argument(int, "a whole number", lambda v: v >= 1, "a whole number >= 1")
+_low, _high = TEMPERATURE_RANGE_C
+_temperature = _argument(float, "a temperature in C", lambda v: _low < v < _high,
+                         f"a temperature between {_low:g} and {_high:g} C")
 
 
 def _catalogue_rows(records: dict[str, Any], columns: Sequence[tuple[str, str, str]]) -> str:

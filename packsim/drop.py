@@ -45,7 +45,7 @@ from .errors import PacksimInputError, Problem
 from .filters import cfc_filter
 from .foam import FoamLaw
 from .materials import library
-from .temperature import design_conditioning, library_at
+from .temperature import TEMPERATURE_RANGE_C, design_conditioning, library_at
 from .orientation import Orientation, parse_orientation
 from .stacking import G_N
 
@@ -437,8 +437,9 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
     start = time.perf_counter()
     if not height_m > 0:
         raise ValueError(f"height_m must be > 0, got {height_m}")
-    if temperature_c is not None and not -273.15 < temperature_c < 200:
-        raise ValueError(f"temperature_c must be between -273.15 and 200 C, got {temperature_c}")
+    low, high = TEMPERATURE_RANGE_C
+    if temperature_c is not None and not low < temperature_c < high:
+        raise ValueError(f"temperature_c must be between {low:g} and {high:g} C, got {temperature_c}")
     orient = parse_orientation(orientation)
     defaults = _defaults()
     cfc = defaults["filter_cfc"] if cfc is None else float(cfc)

@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 #: Temperature of the library's values, C (the fibreboard conditioning of ISO 187 / UN 6.1.5.2.3).
 REFERENCE_C = 23.0
 
+#: Temperatures a package can be given, C (open interval): above absolute zero, below where
+#: every packaging polymer here has melted.
+TEMPERATURE_RANGE_C = (-273.15, 200.0)
+
 #: The value each factor scales, by material kind.
 _STRENGTH = {"foam": "plateau_stress_pa", "solid": "yield_stress_pa", "board": "ect_n_per_m"}
 
