@@ -3,12 +3,15 @@
 The package is the grid model of :func:`packsim.fem.mesh.package_mesh` (container, insert,
 dividers, cells). Modelling choices:
 
-- **Cells are rigid bodies** tied to their pockets (the mesh bonds cell to foam): a metal can is
-  thousands of times stiffer than any cushion, so its deformation does not change what the cell
-  feels, and as a deformable solid it would shrink the stable time step tenfold
-  (shared/reference/perf-notes.md). Each cell's acceleration is that of its rigid body.
-- **Foams** (insert, foam dividers) follow :class:`packsim.FoamLaw` with hysteresis; the
-  container and solid dividers are linear elastic.
+- **Cells are rigid bodies** in unilateral, frictionless penalty contact with their pockets (they
+  rest on the pocket floor, slide and lift off): a metal can is thousands of times stiffer than
+  any cushion, so its deformation does not change what the cell feels, and as a deformable solid
+  it would shrink the stable time step tenfold (shared/reference/perf-notes.md). Each cell's
+  acceleration is that of its rigid body. The insert sits loose in the container the same way.
+- **Foams** (insert, foam dividers) follow :class:`packsim.FoamLaw` with hysteresis; corrugated
+  board crushes at its edge-crush stress ECT / caliper (``FoamLaw.board``); rigid plastic boxes
+  and solid dividers are linear elastic. Materials may be taken at a test temperature
+  (:mod:`packsim.temperature`).
 - **Orientation**: instead of turning the package, the floor is turned: its normal, in the package
   frame, points from the impact face, edge or corner to the centre of mass (see
   :mod:`packsim.orientation`), and gravity acts against it. The floor is a frictionless penalty

@@ -4,8 +4,8 @@ Each element is integrated at its centre (one point) with the material's stress 
 hourglass modes that one point cannot see get the linear stiffness of the incompatible-mode
 element: K_hg = K_bubble - K_one_point. On a box, K_hg vanishes on the 12 linear displacement
 fields, so it lives on the other 12: the four hourglass patterns (xy, yz, zx, xyz sign vectors of
-the corners, the same for every box) times the three components. Each element keeps that
-12 x 12 block, a quarter of the data of its 24 x 24 matrix. For a linear material the sum is
+the corners, the same for every box) times the three components. Each element kind (material
+and box size) keeps that 12 x 12 block, a quarter of the data of its 24 x 24 matrix. For a linear material the sum is
 exactly the incompatible-mode element (tested), so the stabilisation is physical, not a tuning
 knob.
 
