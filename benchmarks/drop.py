@@ -1,8 +1,11 @@
 """Time a flat 1.2 m drop of reference design (a) with the default mesh.
 
-Prints the wall time of the drop (set-up and time stepping), DOFs, steps, the time per step and,
-measured in the same run, the time of one bare CSR matvec with the model's stiffness matrix (the
-memory-bandwidth floor of an explicit step), with the ratio.
+Prints, for the drop as the tool runs it (until the package and every cell have turned round,
+and as long again) and for a run of fixed length after impact (``--duration-ms``, default 10 ms,
+the scale of a cushioned package's pulse): the wall time (set-up and time stepping), DOFs,
+steps and the time per step; and, measured in the same run, the time of one bare CSR matvec
+with the model's stiffness matrix (the memory-bandwidth floor of an explicit step), with the
+ratio.
 
 Targets (2-core machine): one drop in under 5 s; a step no more than 3x the bare matvec.
 
@@ -37,28 +40,35 @@ def main() -> None:
     parser.add_argument("--design", default="geometries/a-21700-eps-rsc.toml")
     parser.add_argument("--orientation", default="bottom")
     parser.add_argument("--height", type=float, default=1.2)
+    parser.add_argument("--duration-ms", type=float, default=10.0)
     args = parser.parse_args()
     design = packsim.load_design(args.design)
     design.geometry  # noqa: B018  (geometry and masses are cached on the design, not drop work)
 
     # The element kernels compile on a package's first drop (cached on disk afterwards): a short
-    # drop first, so that the timed one measures stepping, as every later drop sees it.
+    # drop first, so that the timed ones measure stepping, as every later drop sees it.
     packsim.simulate_drop(design, args.height, args.orientation, duration_s=1e-4)
-    result = packsim.simulate_drop(design, args.height, args.orientation)
-    stats = result.stats
-    run = result._raw["run"]
-    per_step = stats["stepping_s"] / stats["steps"]
-    matvec = _matvec_s(sp.csr_matrix(result._raw["model"].model.stiffness))
-    rest_s = stats["wall_s"] - stats["setup_s"] - stats["stepping_s"]
-
-    print(f"design {design.name}: {args.height:g} m drop on {result.inputs['orientation']}")
-    print(f"  DOFs {stats['dofs']}, steps {stats['steps']} of {stats['dt_s'] * 1e6:.2f} us "
-          f"({run.step_time_s[-1] * 1e3:.1f} ms after impact)")
-    print(f"  wall {stats['wall_s']:.2f} s = model {stats['setup_s']:.2f} s + stable step and "
-          f"results {rest_s:.2f} s + stepping {stats['stepping_s']:.2f} s (target: drop < 5 s)")
-    print(f"  per step {per_step * 1e3:.2f} ms; bare CSR matvec {matvec * 1e3:.2f} ms "
-          f"-> {per_step / matvec:.1f}x (target <= 3x)")
-    print(f"  max peak {result.max_peak_g:.1f} g, energy balance error {result.energy_error:.1e}")
+    runs = {"as the tool runs it": None, f"fixed {args.duration_ms:g} ms": args.duration_ms * 1e-3}
+    matvec = None
+    for label, duration in runs.items():
+        result = packsim.simulate_drop(design, args.height, args.orientation, duration_s=duration)
+        stats = result.stats
+        if matvec is None:
+            matvec = _matvec_s(sp.csr_matrix(result._raw["model"].model.stiffness))
+            print(f"design {design.name}: {args.height:g} m drop on "
+                  f"{result.inputs['orientation']}, DOFs {stats['dofs']}; bare CSR matvec "
+                  f"{matvec * 1e3:.2f} ms")
+        run = result._raw["run"]
+        per_step = stats["stepping_s"] / stats["steps"]
+        rest_s = stats["wall_s"] - stats["setup_s"] - stats["stepping_s"]
+        print(f"  {label}: {stats['steps']} steps of {stats['dt_s'] * 1e6:.2f} us "
+              f"({run.step_time_s[-1] * 1e3:.1f} ms after impact)")
+        print(f"    wall {stats['wall_s']:.2f} s = model {stats['setup_s']:.2f} s + stable step "
+              f"and results {rest_s:.2f} s + stepping {stats['stepping_s']:.2f} s "
+              f"(target: drop < 5 s)")
+        print(f"    per step {per_step * 1e3:.2f} ms -> {per_step / matvec:.1f}x the matvec "
+              f"(target <= 3x); max peak {result.max_peak_g:.1f} g, energy balance error "
+              f"{result.energy_error:.1e}")
 
 
 if __name__ == "__main__":

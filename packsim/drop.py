@@ -496,8 +496,9 @@ def simulate_drop(design: Design, height_m: float, orientation: str | Orientatio
                 peak_stress.update(value=float(vm[i]), at=i)
         return {"stored": forces.stored_energy(u)}
 
+    outputs = max(1, math.ceil(limit / defaults["output_interval_s"]))
     run = integrate(model, velocity_q, floor, limit, probes=cell_translation, stop=stop,
-                    monitor=monitor,
+                    monitor=monitor, outputs=outputs,
                     progress=None if progress is None else lambda t: progress(t, limit))
 
     # Accelerometer reading: acceleration minus gravity (gravity is -g n in the package frame).
