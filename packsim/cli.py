@@ -423,7 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--markdown", metavar="PATH", help="write the verdict table as Markdown")
     chk.set_defaults(run=_check)
     opt = sub.add_parser("optimize", help="find the lightest design that passes its standards "
-                                          "(an Optuna study; run again to resume)")
+                                          "(an Optuna study; run again to resume)",
+                         epilog="exit status: 0 a design is FE-confirmed (or, for a fast study, "
+                                "passes), 1 none is, 2 bad input, 130 interrupted")
     opt.add_argument("study", help="study file (TOML, see studies/)")
     opt.add_argument("--trials", type=_positive_int, metavar="N",
                      help="finished trials to reach, counting earlier runs (default: the file's)")
