@@ -5,14 +5,16 @@ geometry and masses of a design, stacking loads and box compression strength, th
 compression and the drop of a whole package by finite elements, drop orientations by ISTA face
 numbering, the crushable-foam law with the one-degree-of-freedom cushion model
 (``packsim.cushion``), and shipping test standards as data with the compliance check
-(``packsim.check``; ``packsim.testing.assert_compliant`` for CI).
+(``packsim.check``; ``packsim.testing.assert_compliant`` for CI), optimisation studies
+(``packsim.optimize``), and returnable packaging: wear per trip and remaining life
+(``packsim.reuse``).
 
 >>> import packsim
 >>> design = packsim.load_design("geometries/a-21700-eps-rsc.toml")  # doctest: +SKIP
 >>> design.packaging_mass_kg  # doctest: +SKIP
 """
 
-from . import cushion
+from . import cushion, reuse
 from ._cited import Cited, DataError
 from .cells import Cell, catalogue, get_cell, load_cells
 from .compliance import ComplianceReport, Row, check
@@ -98,6 +100,7 @@ __all__ = [
     "RscBlank",
     "build_assembly",
     "cushion",
+    "reuse",
     "catalogue",
     "get_cell",
     "get_material",

@@ -229,21 +229,6 @@ class ComplianceReport:
 # --- the fast drop model ---------------------------------------------------------------------
 
 
-def _face_pads(design: Design) -> dict[int, tuple[float, float, float]]:
-    """Face number -> (pad thickness m, pad area m^2, mass decelerated by it kg)."""
-    x, y, z = design.layout.insert_dims_m
-    ins = design.insert
-    insert_kg = sum(p.mass_kg for p in design.parts.values() if p.role in ("insert", "divider"))
-    cells_kg = design.cells_mass_kg
-
-    def pad(t: float, area: float, depth: float) -> tuple[float, float, float]:
-        return t, area, cells_kg + insert_kg * (1 - t / depth)
-
-    bottom, top, side = ins.bottom_thickness_m, ins.top_thickness_m, ins.side_thickness_m
-    return {3: pad(bottom, x * y, z), 1: pad(top, x * y, z), 2: pad(side, x * z, y),
-            4: pad(side, x * z, y), 5: pad(side, y * z, x), 6: pad(side, y * z, x)}
-
-
 @dataclass(frozen=True)
 class _DropOutcome:
     peak_g: float
@@ -279,7 +264,7 @@ class _Simulations:
                    temperature_c: float | None) -> _DropOutcome:
         law = FoamLaw.of(library_at(temperature_c)[self.design.insert.material])
         if self._pads is None:
-            self._pads = _face_pads(self.design)
+            self._pads = cushion.design_pads(self.design)
         worst = None
         for face in orientation.faces:
             t, area, mass = self._pads[face]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import brentq
@@ -25,6 +26,9 @@ from scipy.special import roots_jacobi
 from .foam import FoamLaw
 from .materials import Material
 from .stacking import G_N
+
+if TYPE_CHECKING:
+    from .design import Design
 
 MaterialLike = str | Material | FoamLaw
 
@@ -242,3 +246,19 @@ def min_thickness(material: MaterialLike, static_stress_pa: float, drop_height_m
         mid = 0.5 * (lo + hi)
         lo, hi = (lo, mid) if ok(mid) else (mid, hi)
     return hi
+
+
+def design_pads(design: Design) -> dict[int, tuple[float, float, float]]:
+    """The insert's pads as the cushion model sees them: face number (ISTA) -> (pad thickness,
+    m; pad area, m^2; mass it decelerates: the cells and the insert beyond the pad, kg)."""
+    x, y, z = design.layout.insert_dims_m
+    ins = design.insert
+    insert_kg = sum(p.mass_kg for p in design.parts.values() if p.role in ("insert", "divider"))
+    cells_kg = design.cells_mass_kg
+
+    def pad(t: float, area: float, depth: float) -> tuple[float, float, float]:
+        return t, area, cells_kg + insert_kg * (1 - t / depth)
+
+    bottom, top, side = ins.bottom_thickness_m, ins.top_thickness_m, ins.side_thickness_m
+    return {3: pad(bottom, x * y, z), 1: pad(top, x * y, z), 2: pad(side, x * z, y),
+            4: pad(side, x * z, y), 5: pad(side, y * z, x), 6: pad(side, y * z, x)}

@@ -5,7 +5,7 @@ The data live in ``packsim/data/materials.toml``; see ``packsim/data/SCHEMA.md``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -79,6 +79,21 @@ class Material(CitedRecord):
     yield_stress_pa: float | None = None
     provenance: tuple[tuple[str, Cited], ...] = field(default=(), repr=False)
 
+    def revised(self, values: dict[str, float], why: str, material_id: str | None = None) -> Material:
+        """This material with some values replaced (a state of it: cold, worn), each value's
+        provenance noting ``why``; ``material_id`` names the state (default: the same id)."""
+        provenance = dict(self.provenance)
+        for name, value in values.items():
+            if name in provenance:
+                provenance[name] = replace(provenance[name], value=value,
+                                           note=f"{why}; " + provenance[name].note)
+        return replace(self, **values, id=material_id or self.id,
+                       provenance=tuple(provenance.items()))
+
+
+#: The value that measures a material's strength, by kind.
+STRENGTH_FIELD = {"foam": "plateau_stress_pa", "solid": "yield_stress_pa", "board": "ect_n_per_m"}
+
 
 # Words that classify a material rather than measure it; every other field is a cited value.
 _DESCRIPTIVE = ("name", "kind", "family", "wall", "flute")
@@ -134,9 +149,34 @@ def load_materials(path: str | Path) -> dict[str, Material]:
 
 
 @cache
-def library() -> dict[str, Material]:
-    """The built-in material library, keyed by material id."""
+def _built_in() -> dict[str, Material]:
     return load_packaged("materials.toml", load_materials)
+
+
+# States of library materials made in this process (worn by reuse, see packsim.reuse), by id.
+_STATES: dict[str, Material] = {}
+
+
+def library() -> dict[str, Material]:
+    """The material library, keyed by material id: the built-in materials and the states of them
+    added with :func:`add_material_state`."""
+    return {**_built_in(), **_STATES} if _STATES else _built_in()
+
+
+def add_material_state(material: Material) -> None:
+    """Make a state of a library material (e.g. worn after some trips) known under its own id,
+    so that designs may use it like any library material, in this process and in the worker
+    processes it forks. Adding the same state again is a no-op.
+
+    Raises
+    ------
+    ValueError
+        If the id is a built-in material's or names a different state.
+    """
+    known = _built_in().get(material.id) or _STATES.get(material.id)
+    if known is not None and known != material:
+        raise ValueError(f"material id {material.id!r} is taken by another material")
+    _STATES[material.id] = material
 
 
 def get_material(material_id: str) -> Material:

@@ -11,7 +11,7 @@ result says so); a family without data keeps its 23 C values (and the result say
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ import numpy as np
 
 from ._cited import Cited, DataError, load_cited_entries, load_packaged
 from .errors import Problem
-from .materials import Material, library
+from .materials import STRENGTH_FIELD, Material, library
 
 if TYPE_CHECKING:
     from .design import Design
@@ -30,10 +30,6 @@ REFERENCE_C = 23.0
 #: Temperatures a package can be given, C (open interval): above absolute zero, below where
 #: every packaging polymer here has melted.
 TEMPERATURE_RANGE_C = (-273.15, 200.0)
-
-#: The value each factor scales, by material kind.
-_STRENGTH = {"foam": "plateau_stress_pa", "solid": "yield_stress_pa", "board": "ect_n_per_m"}
-
 
 @dataclass(frozen=True)
 class TemperaturePoint:
@@ -146,22 +142,13 @@ def material_at(material: Material, temperature_c: float | None) -> Material:
     c = conditioning(material, temperature_c)
     if c.modulus_factor == 1.0 and c.strength_factor == 1.0:
         return material
-    strength = _STRENGTH[material.kind]
-    changes = {"youngs_modulus_pa": c.modulus_factor, strength: c.strength_factor}
-    values, provenance = {}, dict(material.provenance)
-    for name, factor in changes.items():
-        value = getattr(material, name)
-        if value is None:
-            continue
-        values[name] = value * factor
-        if name in provenance:
-            provenance[name] = replace(provenance[name], value=value * factor,
-                                       note=f"x{factor:.3g} at {temperature_c:g} C ({c.basis}); "
-                                            + provenance[name].note)
-    return replace(material, **values, provenance=tuple(provenance.items()))
+    changes = {"youngs_modulus_pa": c.modulus_factor,
+               STRENGTH_FIELD[material.kind]: c.strength_factor}
+    values = {name: getattr(material, name) * factor for name, factor in changes.items()
+              if getattr(material, name) is not None}
+    return material.revised(values, f"at {temperature_c:g} C: {c.basis}")
 
 
-@cache
 def library_at(temperature_c: float | None) -> dict[str, Material]:
     """The material library at ``temperature_c`` (None or 23 C: the library itself)."""
     return {k: material_at(m, temperature_c) for k, m in library().items()}

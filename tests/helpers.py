@@ -40,6 +40,23 @@ def block_design_dict(**overrides) -> dict:
     return data
 
 
+# A small package that passes UN 6.1.5 at the packing group II level in the fast fidelity: six
+# 0.5 kg cells in 60 mm of PE foam in a single-wall box.
+WELL_CUSHIONED = {
+    "insert.material": "pe-33", "product.custom_cell.mass_kg": 0.5,
+    "product.custom_cell.fragility_g": 150.0, "insert.bottom_thickness_m": 0.06,
+    "insert.top_thickness_m": 0.06, "insert.side_thickness_m": 0.06,
+    "container": {"type": "rsc", "board": "board-c-32ect"},
+}
+
+
+def well_cushioned(**overrides):
+    """The WELL_CUSHIONED design, with dotted-path overrides."""
+    import packsim
+
+    return packsim.Design.from_dict(block_design_dict(**{**WELL_CUSHIONED, **overrides}))
+
+
 def drop_standard_toml(standard_id: str, height: str, orientations: list[str],
                        criteria=("cell-peak-g", "no-bottoming"), confidence: str = "HIGH",
                        temperature_c: float | None = None) -> str:

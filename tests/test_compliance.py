@@ -6,27 +6,13 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 from conftest import REFERENCE_DESIGNS
-from helpers import block_design_dict, drop_standard_toml
+from helpers import drop_standard_toml, well_cushioned
 
 import packsim
 from packsim.cli import main
 from packsim.testing import ComplianceError, assert_compliant
 
 ALL = ("un-6.1.5-pg2", "sp188", "un-38.3-t4", "ista-1a", "ista-2a", "astm-d4169", "ista-3a")
-
-# A small package that passes UN 6.1.5 at the packing group II level in the fast fidelity: six
-# 0.5 kg cells in 60 mm of PE foam in a single-wall box.
-WELL_CUSHIONED = {
-    "insert.material": "pe-33", "product.custom_cell.mass_kg": 0.5,
-    "product.custom_cell.fragility_g": 150.0, "insert.bottom_thickness_m": 0.06,
-    "insert.top_thickness_m": 0.06, "insert.side_thickness_m": 0.06,
-    "container": {"type": "rsc", "board": "board-c-32ect"},
-}
-
-
-def _design(**overrides):
-    return packsim.Design.from_dict(block_design_dict(**{**WELL_CUSHIONED, **overrides}))
-
 
 @pytest.mark.parametrize("path", REFERENCE_DESIGNS, ids=lambda p: p.stem)
 def test_reference_designs_get_a_verdict_with_every_row_explained(path):
@@ -44,9 +30,9 @@ def test_reference_designs_get_a_verdict_with_every_row_explained(path):
 
 
 def test_a_well_cushioned_package_passes_and_a_thin_bottom_pad_fails_on_the_bottom_drop():
-    good = packsim.check(_design(), ("un-6.1.5-pg2",))
+    good = packsim.check(well_cushioned(), ("un-6.1.5-pg2",))
     assert good.passed, good.to_markdown()
-    thin = packsim.check(_design(**{"insert.bottom_thickness_m": 0.012}), ("un-6.1.5-pg2",))
+    thin = packsim.check(well_cushioned(**{"insert.bottom_thickness_m": 0.012}), ("un-6.1.5-pg2",))
     assert not thin.passed
     # Only drop rows fail, the bottom drop among them (a lower insert also loads its end pads more).
     assert {(r.test, r.criterion) for r in thin.failed_rows} <= {("drop", "cell-peak-g"),
@@ -55,7 +41,7 @@ def test_a_well_cushioned_package_passes_and_a_thin_bottom_pad_fails_on_the_bott
 
 
 def test_too_many_wh_per_cell_fails_the_quantity_rule_only():
-    report = packsim.check(_design(**{"product.custom_cell.energy_wh": 25.0}), ("sp188",))
+    report = packsim.check(well_cushioned(**{"product.custom_cell.energy_wh": 25.0}), ("sp188",))
     energy = [r for r in report.rows if r.criterion == "cell-energy"]
     assert energy and all(r.status == "fail" and r.limit == 20 and r.value == 25 for r in energy)
     assert all(r.criterion in ("cell-energy", "state-of-charge") for r in report.failed_rows)
@@ -65,7 +51,7 @@ def test_a_weak_board_fails_the_stack_rule_where_a_strong_one_passes():
     heavy = {"product.custom_cell.mass_kg": 2.0, "product.layers": 3, "product.layer_gap_m": 0.02}
     rows = {}
     for board in ("board-b-32ect", "board-bc-61ect"):
-        report = packsim.check(_design(**heavy, container={"type": "rsc", "board": board}),
+        report = packsim.check(well_cushioned(**heavy, container={"type": "rsc", "board": board}),
                                ("un-6.1.5-pg2",))
         rows[board] = next(r for r in report.rows if r.criterion == "stack-strength")
     assert rows["board-b-32ect"].status == "fail"
@@ -76,18 +62,18 @@ def test_a_weak_board_fails_the_stack_rule_where_a_strong_one_passes():
 
 
 def test_one_standard_may_be_named_on_its_own():
-    assert packsim.check(_design(), "sp188").standards == ("sp188",)
+    assert packsim.check(well_cushioned(), "sp188").standards == ("sp188",)
 
 
 def test_state_of_charge_must_be_declared_for_air():
-    rows = packsim.check(_design(), ("sp188",)).rows
+    rows = packsim.check(well_cushioned(), ("sp188",)).rows
     assert next(r for r in rows if r.criterion == "state-of-charge").status == "fail"
-    declared = packsim.check(_design(**{"product.state_of_charge_pct": 30}), ("sp188",)).rows
+    declared = packsim.check(well_cushioned(**{"product.state_of_charge_pct": 30}), ("sp188",)).rows
     assert next(r for r in declared if r.criterion == "state-of-charge").status == "pass"
 
 
 def test_provisional_figures_are_flagged_in_the_rows_that_use_them():
-    report = packsim.check(_design(), ("ista-3a", "ista-1a"))
+    report = packsim.check(well_cushioned(), ("ista-3a", "ista-1a"))
     assert all(r.provisional for r in report.rows if r.standard == "ista-3a" and r.margin is not None)
     assert not any(r.provisional for r in report.rows
                    if r.standard == "ista-1a" and r.criterion == "no-bottoming")
@@ -95,8 +81,8 @@ def test_provisional_figures_are_flagged_in_the_rows_that_use_them():
 
 def test_cli_exit_status_and_junit_with_one_failure_per_failed_row(tmp_path, capsys):
     good, thin = tmp_path / "good.toml", tmp_path / "thin.toml"
-    _design().save(good)
-    _design(**{"insert.bottom_thickness_m": 0.012}).save(thin)
+    well_cushioned().save(good)
+    well_cushioned(**{"insert.bottom_thickness_m": 0.012}).save(thin)
     assert main(["check", str(good), "--standard", "un-6.1.5-pg2"]) == 0
     junit, report_json = tmp_path / "out.xml", tmp_path / "out.json"
     assert main(["check", str(thin), "--standard", "un-6.1.5-pg2", "--junit", str(junit),
@@ -117,7 +103,7 @@ def test_cli_exit_status_and_junit_with_one_failure_per_failed_row(tmp_path, cap
 @pytest.mark.parametrize("args", [["--standard", "un-6.1.5"], ["--fidelity", "exact"], ["--workers", "0"]])
 def test_cli_bad_input_exits_2(tmp_path, args, capsys):
     path = tmp_path / "good.toml"
-    _design().save(path)
+    well_cushioned().save(path)
     try:
         code = main(["check", str(path), *args])
     except SystemExit as exc:
@@ -129,7 +115,7 @@ def test_a_user_standard_file_is_used_by_the_cli(tmp_path, capsys):
     spec = tmp_path / "acme.toml"
     spec.write_text(drop_standard_toml("acme", '"30 cm"', ["bottom"]))
     design = tmp_path / "good.toml"
-    _design().save(design)
+    well_cushioned().save(design)
     assert main(["check", str(design), "--standard", str(spec), "--json", str(tmp_path / "r.json")]) == 0
     rows = json.loads((tmp_path / "r.json").read_text())["rows"]
     assert {r["standard"] for r in rows} == {"acme"}
@@ -137,15 +123,15 @@ def test_a_user_standard_file_is_used_by_the_cli(tmp_path, capsys):
 
 
 def test_assert_compliant_for_ci(tmp_path):
-    assert assert_compliant(_design(), ("un-6.1.5-pg2",)).passed
+    assert assert_compliant(well_cushioned(), ("un-6.1.5-pg2",)).passed
     with pytest.raises(ComplianceError, match="face-3"):
-        assert_compliant(_design(**{"insert.bottom_thickness_m": 0.012}), ("un-6.1.5-pg2",))
+        assert_compliant(well_cushioned(**{"insert.bottom_thickness_m": 0.012}), ("un-6.1.5-pg2",))
     with pytest.raises(ComplianceError):
-        assert_compliant(_design(), ("un-6.1.5-pg2",), min_margin=0.5)
+        assert_compliant(well_cushioned(), ("un-6.1.5-pg2",), min_margin=0.5)
 
 
 def test_report_markdown_and_margin_plot(tmp_path):
-    report = packsim.check(_design(), ("un-6.1.5-pg2", "sp188"))
+    report = packsim.check(well_cushioned(), ("un-6.1.5-pg2", "sp188"))
     table = report.to_markdown()
     assert table.count("\n| ") == len(report.rows) + 1  # header + one line per row
     ax = report.plot_margins()
@@ -158,9 +144,9 @@ def test_fe_fidelity_drops_by_finite_elements(tmp_path):
     criteria = ("cell-peak-g", "no-bottoming", "cells-apart", "container-intact")
     spec.write_text(drop_standard_toml("one-drop", "0.5", ["bottom"], criteria=criteria))
     lines = []
-    fe = packsim.check(_design(), (str(spec),), fidelity="fe", mesh_size_m=0.03, progress=lines.append)
+    fe = packsim.check(well_cushioned(), (str(spec),), fidelity="fe", mesh_size_m=0.03, progress=lines.append)
     assert lines and lines[0].startswith("FE drop 0.5 m on face-3")  # a line per FE simulation
-    fast = packsim.check(_design(), (str(spec),))
+    fast = packsim.check(well_cushioned(), (str(spec),))
     peak_fe = next(r for r in fe.rows if r.criterion == "cell-peak-g")
     peak_fast = next(r for r in fast.rows if r.criterion == "cell-peak-g")
     assert peak_fe.fidelity == "fe" and peak_fast.fidelity == "fast"
@@ -177,7 +163,7 @@ def test_mirror_images_share_one_fe_drop():
     from packsim.compliance import _canonical, _mirror_planes
     from packsim.orientation import all_orientations, parse_orientation
 
-    design = _design()
+    design = well_cushioned()
     planes = _mirror_planes(design)
     assert planes == (True, True)
     same = {_canonical(parse_orientation(n), planes) for n in ("corner-2-3-5", "corner-3-4-6",
@@ -191,7 +177,7 @@ def test_mirror_images_share_one_fe_drop():
 
 
 def test_a_pad_crushed_solid_fails_with_strict_json(tmp_path):
-    report = packsim.check(_design(**{"insert.bottom_thickness_m": 0.002,
+    report = packsim.check(well_cushioned(**{"insert.bottom_thickness_m": 0.002,
                                       "product.custom_cell.mass_kg": 2.0}), ("un-6.1.5-pg2",))
     crushed = [r for r in report.failed_rows if r.value == float("inf")]
     assert crushed and all(r.margin == float("-inf") for r in crushed)
@@ -208,7 +194,7 @@ def test_fe_simulations_in_parallel_processes_give_the_rows_of_one_process(tmp_p
 
     spec = tmp_path / "two-drops.toml"
     spec.write_text(drop_standard_toml("two-drops", "0.5", ["bottom", "corner-2-3-5"]))
-    design = _design(**{"insert.bottom_thickness_m": 0.012})
+    design = well_cushioned(**{"insert.bottom_thickness_m": 0.012})
     compliance._FE_RESULTS.clear()
     serial = packsim.check(design, (str(spec),), fidelity="fe", mesh_size_m=0.03, workers=1)
     compliance._FE_RESULTS.clear()
