@@ -6,17 +6,17 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, _cli_reuse
 from ._cited import CONFIDENCE_LEVELS
 from .cells import catalogue
 from .design import load_design
 from .errors import PacksimInputError, Problem
 from .materials import library
-from .temperature import TEMPERATURE_RANGE_C
+from ._arguments import positive_float, positive_int, temperature_c
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -265,29 +265,6 @@ def _standards(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _argument(convert: Callable[[str], Any], what: str, accept: Callable[[Any], bool],
-              requirement: str) -> Callable[[str], Any]:
-    """An argparse ``type``: ``convert`` the text (else "expected ``what``"), then ``accept``
-    the value (else "expected ``requirement``")."""
-    def parse(text: str) -> Any:
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not accept(value):
-            raise argparse.ArgumentTypeError(f"expected {requirement}, got {text!r}")
-        return value
-
-    return parse
-
-
-_positive_float = _argument(float, "a number", lambda v: v > 0, "a number > 0")
-_positive_int = _argument(int, "a whole number", lambda v: v >= 1, "a whole number >= 1")
-_low, _high = TEMPERATURE_RANGE_C
-_temperature = _argument(float, "a temperature in C", lambda v: _low < v < _high,
-                         f"a temperature between {_low:g} and {_high:g} C")
-
-
 def _catalogue_rows(records: dict[str, Any], columns: Sequence[tuple[str, str, str]]) -> str:
     """A text table: one row per record, ``columns`` of (attribute, title, format spec)."""
     titles = ["id", *(title for _, title, _ in columns), "weakest value"]
@@ -380,13 +357,14 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("design", help="design file (TOML)")
     info.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     info.set_defaults(run=_info)
+    _cli_reuse.add_parser(sub)
     compress = sub.add_parser("compress", help="static compression (stacking) by finite elements")
     compress.add_argument("design", help="design file (TOML)")
     load = compress.add_mutually_exclusive_group()
-    load.add_argument("--stack-height", type=_positive_float, metavar="M",
+    load.add_argument("--stack-height", type=positive_float, metavar="M",
                       help="stack height including this package, m (default 3.0, UN 6.1.5.6)")
-    load.add_argument("--load", type=_positive_float, metavar="N", help="platen load, N")
-    compress.add_argument("--mesh-size", type=_positive_float, metavar="M",
+    load.add_argument("--load", type=positive_float, metavar="N", help="platen load, N")
+    compress.add_argument("--mesh-size", type=positive_float, metavar="M",
                           help="largest element edge, m")
     compress.add_argument("--no-buckling", action="store_true", help="skip the buckling analysis")
     compress.add_argument("--vtu", metavar="PATH", help="write mesh and fields for ParaView")
@@ -394,14 +372,14 @@ def build_parser() -> argparse.ArgumentParser:
     compress.set_defaults(run=_compress)
     drop = sub.add_parser("drop", help="drop test by explicit finite elements: peak g of every cell")
     drop.add_argument("design", help="design file (TOML)")
-    drop.add_argument("--height", type=_positive_float, default=1.2, metavar="M",
+    drop.add_argument("--height", type=positive_float, default=1.2, metavar="M",
                       help="drop height, m (default 1.2, UN 6.1.5.3 packing group II)")
     drop.add_argument("--orientation", default="bottom", metavar="NAME",
                       help="face (bottom, face-3), edge (edge-2-3) or corner (corner-2-3-5) by "
                            "ISTA face numbering (default bottom)")
-    drop.add_argument("--mesh-size", type=_positive_float, metavar="M",
+    drop.add_argument("--mesh-size", type=positive_float, metavar="M",
                       help="largest element edge, m")
-    drop.add_argument("--temperature", type=_temperature, metavar="C",
+    drop.add_argument("--temperature", type=temperature_c, metavar="C",
                       help="temperature of the package, C (e.g. -18 for the UN drop of plastics; "
                            "default: the material library's 23 C values)")
     drop.add_argument("--plot", metavar="PATH", help="save the cells' acceleration pulses (PNG, PDF)")
@@ -415,8 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--fidelity", choices=("fast", "fe"), default="fast",
                      help="fast: cushion model and closed forms (default); fe: finite elements")
     chk.add_argument("--assurance-level", choices=("I", "II", "III"), help="ASTM D4169 level")
-    chk.add_argument("--mesh-size", type=_positive_float, metavar="M", help="FE element size, m")
-    chk.add_argument("--workers", type=_positive_int, metavar="K",
+    chk.add_argument("--mesh-size", type=positive_float, metavar="M", help="FE element size, m")
+    chk.add_argument("--workers", type=positive_int, metavar="K",
                      help="processes for the FE simulations (default: one per CPU)")
     chk.add_argument("--json", metavar="PATH", help="write the report as JSON")
     chk.add_argument("--junit", metavar="PATH", help="write JUnit XML (one test case per row)")
@@ -427,12 +405,12 @@ def build_parser() -> argparse.ArgumentParser:
                          epilog="exit status: 0 a design is FE-confirmed (or, for a fast study, "
                                 "passes), 1 none is, 2 bad input, 130 interrupted")
     opt.add_argument("study", help="study file (TOML, see studies/)")
-    opt.add_argument("--trials", type=_positive_int, metavar="N",
+    opt.add_argument("--trials", type=positive_int, metavar="N",
                      help="finished trials to reach, counting earlier runs (default: the file's)")
     opt.add_argument("--storage", metavar="URL",
                      help="Optuna storage, e.g. postgresql://user@host/db (default: SQLite in "
                           "the output folder)")
-    opt.add_argument("--workers", type=_positive_int, default=1, metavar="K",
+    opt.add_argument("--workers", type=positive_int, default=1, metavar="K",
                      help="worker processes on this machine")
     opt.add_argument("--out", metavar="DIR", help="output folder (default: studies/out/NAME)")
     opt.set_defaults(run=_optimize)

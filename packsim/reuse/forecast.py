@@ -9,7 +9,7 @@ check fails and then bisecting: about 2 log2(N) checks for a life of N trips, no
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .._cited import load_cited_entries, load_packaged
 from ..compliance import DEFAULT_STANDARDS, ComplianceReport, Fidelity, Row, check
 from ..standards import Standard
-from .degradation import Trip, degrade
+from .degradation import Repair, Trip, degrade
 
 if TYPE_CHECKING:
     from ..design import Design
@@ -77,7 +77,8 @@ class LifeForecast:
     ----------
     design_name : str
     trips : int
-        Trips the design completes while still passing every clause (0: it fails when new).
+        Trips the design completes while still passing every clause (0: it fails when new);
+        with a ``history``, the trips left after it.
     censored : bool
         No clause failed within ``horizon`` trips: the life is at least ``trips``.
     failing_row : Row or None
@@ -146,6 +147,7 @@ def forecast(design: Design,
              standards: tuple[str | Path | Standard, ...] | list | str = DEFAULT_STANDARDS,
              trip_profile: TripProfile | None = None, baseline: Design | None = None,
              horizon: int = 1000, fidelity: Fidelity = "fast",
+             history: Sequence[Trip | Repair] = (),
              progress: Callable[[int, bool], None] | None = None) -> LifeForecast:
     """Predict how many trips ``design`` keeps passing ``standards``.
 
@@ -163,6 +165,9 @@ def forecast(design: Design,
         Most trips looked at; a longer life is reported as censored at ``horizon``.
     fidelity : str
         Fidelity of every check (``fast`` by default: a forecast runs about 2 log2(life) checks).
+    history : sequence of Trip or Repair
+        What the unit has been through already (e.g. from the ledger): the forecast counts the
+        trips left after it, and the cost per trip over the whole life.
     progress : callable, optional
         Called as ``progress(trips, passed)`` after every check.
 
@@ -178,7 +183,7 @@ def forecast(design: Design,
 
     def report(n: int) -> ComplianceReport:
         if n not in reports:
-            worn = degrade(design, [trip] * n).design
+            worn = degrade(design, [*history, *[trip] * n]).design
             reports[n] = check(worn, standards, fidelity=fidelity)
             if progress is not None:
                 progress(n, reports[n].passed)
@@ -201,7 +206,7 @@ def forecast(design: Design,
             life = good
     failing_row = None if censored else _deciding_row(report(life + 1 if report(0).passed else 0))
     mass, co2e = design.packaging_mass_kg, design.co2e_kg
-    per = max(life, 1)
+    per = max(life + sum(isinstance(e, Trip) for e in history), 1)
     base_mass = base_co2e = break_even = None
     if baseline is not None:
         base_mass, base_co2e = baseline.packaging_mass_kg, baseline.co2e_kg
