@@ -232,6 +232,8 @@ class _Container(_Model):
     inner_length_m: _length(5.0) | None = None
     inner_width_m: _length(5.0) | None = None
     inner_height_m: _length(5.0) | None = None
+    #: The container comes back to be used again (default: rigid boxes do, corrugated ones not).
+    returnable: bool | None = None
 
     @property
     def explicit_inner_dims_m(self) -> tuple[float | None, float | None, float | None]:
@@ -466,6 +468,13 @@ class Design(_Model):
     def packaging_mass_kg(self) -> float:
         """Mass of the packaging alone (container, insert, dividers), kg."""
         return self.geometry.packaging_mass_kg
+
+    @property
+    def returnable(self) -> bool:
+        """The package comes back for another trip: ``container.returnable``, by default true for
+        rigid boxes and false for corrugated ones (single use)."""
+        explicit = self.container.returnable
+        return explicit if explicit is not None else self.container.type == "rigid"
 
     @property
     def cells_mass_kg(self) -> float:

@@ -39,6 +39,7 @@ from optuna.trial import FrozenTrial, TrialState
 from . import _json
 from .compliance import ComplianceReport, check
 from .design import Design
+from .reuse import forecast
 from .errors import PacksimInputError, Problem
 from .study import Study, Variable, load_study
 from .study_plots import plot_study
@@ -160,10 +161,30 @@ def _sampler(study: Study) -> optuna.samplers.BaseSampler:
     return optuna.samplers.TPESampler(seed=study.seed, multivariate=True, constant_liar=True)
 
 
+def _label(choice: Any) -> Any:
+    """An Optuna categorical value for a choice: a table (a whole design section) as JSON."""
+    return json.dumps(choice, sort_keys=True) if isinstance(choice, dict) else choice
+
+
 def _suggest(trial: optuna.Trial, v: Variable) -> Any:
     if v.choices is not None:
-        return trial.suggest_categorical(v.path, v.choices)
+        labels = [_label(c) for c in v.choices]
+        return v.choices[labels.index(trial.suggest_categorical(v.path, labels))]
     return trial.suggest_float(v.path, v.low, v.high, step=v.step, log=v.log)
+
+
+def _objective_values(design: Design, study: Study) -> tuple[list[float], int | None]:
+    """The study's objectives for ``design``, and its forecast life in trips when an objective
+    is per trip (None otherwise)."""
+    values = {"packaging_mass_kg": design.packaging_mass_kg, "co2e_kg": design.co2e_kg}
+    life = None
+    if any(o.endswith("_per_trip_kg") for o in study.objectives):
+        result = forecast(design, list(study.standards), study.trip_profile,
+                          horizon=study.horizon)
+        values.update(mass_per_trip_kg=result.mass_per_trip_kg,
+                      co2e_per_trip_kg=result.co2e_per_trip_kg)
+        life = result.trips
+    return [float(values[o]) for o in study.objectives], life
 
 
 def constraints(report: ComplianceReport) -> dict[str, float]:
@@ -211,7 +232,9 @@ class _Objective:
         except PacksimInputError as exc:
             trial.set_user_attr("refused", [p.describe(show_file=False) for p in exc.problems])
             raise optuna.TrialPruned("the design rules refuse this variant") from None
-        values = [float(getattr(design, o)) for o in s.objectives]
+        values, life = _objective_values(design, s)
+        if life is not None:
+            trial.set_user_attr("trips", life)
         report = check(design, s.standards, fidelity="fast")
         if s.fidelity == "fe" and report.passed and self._promising(trial, values):
             report = check(design, s.standards, fidelity="fe", mesh_size_m=s.mesh_size_m,
@@ -240,15 +263,30 @@ def _base_params(study: Study) -> dict[str, Any]:
     data = study.base.to_dict()
     params = {}
     for v in study.variables:
-        node: Any = data
-        for key in v.path.split("."):
-            node = node.get(key) if isinstance(node, dict) else None
+        node = _at(data, v.path)
         if v.choices is not None:
-            if node in v.choices:
-                params[v.path] = node
+            for choice in v.choices:
+                if _same_value(study.base, v.path, choice, node):
+                    params[v.path] = _label(choice)
         elif isinstance(node, int | float) and v.low <= node <= v.high:
             params[v.path] = float(node)
     return params
+
+
+def _same_value(base: Design, path: str, choice: Any, value: Any) -> bool:
+    """The base design's ``value`` at ``path`` is ``choice`` (a table compared as the design
+    reads it: "4 mm" equals 0.004)."""
+    if not isinstance(choice, dict):
+        return choice == value
+    return _at(base.replace({path: choice}).to_dict(), path) == value
+
+
+def _at(data: dict[str, Any], path: str) -> Any:
+    """The value at a dotted ``path`` of nested dictionaries (None where there is none)."""
+    node: Any = data
+    for key in path.split("."):
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
 
 
 def _line(trial: FrozenTrial, objectives: tuple[str, ...], best: str) -> str:

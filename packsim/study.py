@@ -6,7 +6,7 @@ fidelity policy, the sampler, its seed and the trial budget::
 
     name = "a-lightest"
     design = "../geometries/a-21700-eps-rsc.toml"   # relative to the study file
-    objectives = ["packaging_mass_kg"]             # and/or "co2e_kg"
+    objectives = ["packaging_mass_kg"]             # and/or "co2e_kg", or per trip (below)
     standards = ["un-6.1.5-pg2", "sp188"]
     fidelity = "fe"                                # screen fast, confirm by FE
     fe_checks = 8                                  # at most this many FE checks
@@ -25,13 +25,17 @@ fidelity policy, the sampler, its seed and the trial budget::
     path = "insert.material"
     choices = ["eps-16", "eps-24", "eps-32"]
 
+With ``mass_per_trip_kg`` or ``co2e_per_trip_kg`` each design's life comes from the reuse
+forecast of the trip in an optional ``[trip]`` table (drops_per_trip, drop_height_m, max_rh_pct,
+horizon).
+
 Every mistake is reported together in one :class:`StudyError` naming the file and the field;
 a variable whose path or range the base design cannot take is caught when the file is loaded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -40,10 +44,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from ._cited import read_toml
 from .design import Design, _to_float, load_design
 from .errors import PacksimInputError, Problem
+from .reuse import TripProfile
 from .standards import StandardError, get_standard
 
-#: What a study can minimise: design properties, kg.
-OBJECTIVES = ("packaging_mass_kg", "co2e_kg")
+#: What a study can minimise, kg: design properties, and the same per trip over the life the
+#: reuse forecast predicts (:func:`packsim.reuse.forecast`; a single-use design makes one trip).
+OBJECTIVES = ("packaging_mass_kg", "co2e_kg", "mass_per_trip_kg", "co2e_per_trip_kg")
 
 _Number = Annotated[float, BeforeValidator(_to_float)]
 
@@ -72,7 +78,8 @@ class Variable(_Model):
     log : bool
         Sample the range on a log scale.
     choices : list, optional
-        The values of a categorical variable (material ids, board grades, counts).
+        The values of a categorical variable (material ids, board grades, counts), or tables of
+        a design section (e.g. whole containers: a returnable box against a single-use one).
     """
 
     path: str = Field(min_length=1)
@@ -80,7 +87,7 @@ class Variable(_Model):
     high: _Number | None = None
     step: _Number | None = Field(default=None, gt=0)
     log: bool = False
-    choices: list[str | int | float] | None = Field(default=None, min_length=1)
+    choices: list[str | int | float | dict[str, Any]] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _range_or_choices(self) -> Variable:
@@ -101,13 +108,20 @@ class Variable(_Model):
         return list(self.choices) if self.choices is not None else [self.low, self.high]
 
 
+class _TripFile(_Model):
+    drops_per_trip: int = Field(ge=0, le=10_000)
+    drop_height_m: _Number = Field(ge=0, le=100)
+    max_rh_pct: _Number = Field(default=50.0, ge=0, le=100)
+    horizon: int = Field(default=1000, ge=1, le=100_000)
+
+
 class _StudyFile(_Model):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
     description: str = ""
     design: str = Field(min_length=1)
     changes: dict[str, Any] = Field(default_factory=dict)
     variable: list[Variable] = Field(min_length=1)
-    objectives: list[Literal["packaging_mass_kg", "co2e_kg"]] = Field(min_length=1, max_length=2)
+    objectives: list[Literal[OBJECTIVES]] = Field(min_length=1, max_length=2)
     standards: list[str] = Field(default_factory=lambda: ["un-6.1.5-pg2", "sp188"], min_length=1)
     fidelity: Literal["fast", "fe"] = "fe"
     fe_checks: int = Field(default=10, ge=0, le=10_000)
@@ -115,6 +129,7 @@ class _StudyFile(_Model):
     sampler: Literal["tpe", "nsga2", "random"] | None = None
     seed: int = 0
     trials: int = Field(default=50, ge=1, le=100_000)
+    trip: _TripFile | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +165,12 @@ class Study:
         Completed trials to reach (a resumed study counts those it has).
     output_dir : Path
         Where the SQLite storage, the best design, reports and figures go.
+    trip_profile : TripProfile
+        The trip the per-trip objectives' forecast repeats (table ``[trip]``: drops_per_trip,
+        drop_height_m, max_rh_pct; default :meth:`TripProfile.default`). The forecast uses the
+        fast models, whatever the fidelity policy.
+    horizon : int
+        Longest life the forecast looks for, trips (``trip.horizon``).
     """
 
     name: str
@@ -166,6 +187,8 @@ class Study:
     trials: int
     output_dir: Path
     description: str = ""
+    trip_profile: TripProfile = field(default_factory=TripProfile.default)
+    horizon: int = 1000
 
 
 def _problems(exc: ValidationError, file: str) -> list[Problem]:
@@ -244,7 +267,11 @@ def study_from_dict(data: dict[str, Any], path: str | Path | None = None,
                  variables=tuple(spec.variable), objectives=tuple(spec.objectives),
                  standards=tuple(standards), fidelity=spec.fidelity, fe_checks=spec.fe_checks,
                  mesh_size_m=spec.mesh_size_m, sampler=sampler, seed=spec.seed,
-                 trials=spec.trials, output_dir=out, description=spec.description)
+                 trials=spec.trials, output_dir=out, description=spec.description,
+                 **({} if spec.trip is None else {
+                     "trip_profile": TripProfile(spec.trip.drops_per_trip, spec.trip.drop_height_m,
+                                                 spec.trip.max_rh_pct),
+                     "horizon": spec.trip.horizon}))
 
 
 def load_study(path: str | Path, output_dir: str | Path | None = None) -> Study:

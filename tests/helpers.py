@@ -52,9 +52,12 @@ WELL_CUSHIONED = {
 
 def well_cushioned(**overrides):
     """The WELL_CUSHIONED design, with dotted-path overrides."""
+    import copy
+
     import packsim
 
-    return packsim.Design.from_dict(block_design_dict(**{**WELL_CUSHIONED, **overrides}))
+    return packsim.Design.from_dict(block_design_dict(**copy.deepcopy({**WELL_CUSHIONED,
+                                                                      **overrides})))
 
 
 def drop_standard_toml(standard_id: str, height: str, orientations: list[str],

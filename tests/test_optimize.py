@@ -8,6 +8,7 @@ import time
 
 import optuna
 import pytest
+from conftest import REFERENCE_DESIGNS
 from helpers import block_design_dict, drop_standard_toml
 
 import packsim
@@ -211,3 +212,51 @@ def test_ctrl_c_stops_a_study_cleanly_and_keeps_its_trials(tmp_path):
     trials = optuna.load_study(study_name="interrupted", storage=storage).trials
     assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials) >= 4
     assert not [t for t in trials if t.state == optuna.trial.TrialState.RUNNING]
+
+
+CRATE_OR_BOX = '''
+name = "crate-or-box-{name}"
+design = "{design}"
+objectives = ["co2e_per_trip_kg"]
+standards = ["drop.toml"]
+fidelity = "fast"
+sampler = "random"
+seed = 3
+trials = 6
+
+[trip]
+drops_per_trip = {drops}
+drop_height_m = 1.2
+horizon = 50
+
+[[variable]]
+path = "container"
+choices = [
+  {{ type = "rigid", material = "pp", wall_thickness_m = "4 mm" }},
+  {{ type = "rsc", board = "board-bc-61ect" }},
+]
+'''
+
+
+@pytest.mark.parametrize("drops, winner", [(0, "rigid"), (80, "rsc")])
+def test_co2e_per_trip_prefers_the_returnable_design_only_when_it_lives_enough_trips(
+        tmp_path, drops, winner):
+    # Reference design (b) in its returnable PP box, or the same insert in a single-use box,
+    # against a user's drop specification they both pass when new. Calm trips: the crate lives
+    # to the horizon and its CO2e per trip is far below the box's; 80 drops of 1.2 m a trip crush
+    # its EPP within a trip or two, and the lighter single-use box wins.
+    (tmp_path / "drop.toml").write_text(drop_standard_toml("drop", "1.2", ["bottom"],
+                                                           criteria=("no-bottoming",)))
+    design = REFERENCE_DESIGNS[1]
+    path = tmp_path / f"study-{drops}.toml"
+    path.write_text(CRATE_OR_BOX.format(name=drops, design=design, drops=drops))
+    result = optimize(load_study(path))
+    trials = optuna.load_study(study_name=f"crate-or-box-{drops}", storage=result.storage).trials
+    assert {t.params["container"].count("rigid") for t in trials} == {0, 1}  # both were tried
+    lives = {("rigid" if "rigid" in t.params["container"] else "rsc"): t.user_attrs["trips"]
+             for t in trials}
+    assert lives["rsc"] == 1  # single use
+    assert lives["rigid"] == (50 if drops == 0 else 1)  # the horizon, or crushed in one trip
+    best = result.best[0]
+    assert best.design.container.type == winner
+    assert best.design.returnable == (winner == "rigid")

@@ -17,6 +17,11 @@ WET = reuse.Trip(max_rh_pct=90.0)
 DRY = reuse.Trip()
 
 
+def _returnable(**overrides):
+    # The well-cushioned package in a corrugated box that comes back.
+    return well_cushioned(**{"container.returnable": True, **overrides})
+
+
 def _bottoming_spec(tmp_path):
     # A user's specification: the bottom pad must not bottom out in a 1.2 m flat drop.
     path = tmp_path / "spec.toml"
@@ -110,7 +115,7 @@ def test_bad_trips_and_repairs_are_refused():
 
 def test_the_forecast_equals_a_brute_force_loop_with_fewer_checks(tmp_path):
     spec = _bottoming_spec(tmp_path)
-    design = well_cushioned()
+    design = _returnable()
     profile = reuse.TripProfile(drops_per_trip=3, drop_height_m=0.8)
     result = reuse.forecast(design, spec, profile)
     trips = 0
@@ -126,7 +131,7 @@ def test_the_forecast_equals_a_brute_force_loop_with_fewer_checks(tmp_path):
 def test_generous_margins_live_longer_than_lean_ones(tmp_path):
     spec = _bottoming_spec(tmp_path)
     profile = reuse.TripProfile(drops_per_trip=3, drop_height_m=0.8)
-    lives = {t: reuse.forecast(well_cushioned(**{"insert.bottom_thickness_m": t}), spec,
+    lives = {t: reuse.forecast(_returnable(**{"insert.bottom_thickness_m": t}), spec,
                                profile).trips for t in (0.05, 0.06, 0.08)}
     assert 0 < lives[0.05] < lives[0.06] < lives[0.08]
 
@@ -142,6 +147,10 @@ def test_a_long_life_is_censored_at_the_horizon_and_compared_with_a_single_use_b
     assert result.break_even_trips == math.ceil(crate.co2e_kg / box.co2e_kg)
     assert result.pays_off
     assert result.to_dict()["baseline"] == box.name
+    # The corrugated box is single use: one trip, however long it could last.
+    once = reuse.forecast(box, spec, calm, horizon=50)
+    assert not box.returnable and once.trips == 1 and once.failing_row is None
+    assert once.co2e_per_trip_kg == pytest.approx(box.co2e_kg)
 
 
 def test_a_design_that_fails_when_new_lives_no_trip():

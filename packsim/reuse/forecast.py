@@ -78,11 +78,13 @@ class LifeForecast:
     design_name : str
     trips : int
         Trips the design completes while still passing every clause (0: it fails when new);
-        with a ``history``, the trips left after it.
+        with a ``history``, the trips left after it. A single-use design (not
+        ``design.returnable``) makes one trip.
     censored : bool
         No clause failed within ``horizon`` trips: the life is at least ``trips``.
     failing_row : Row or None
-        The clause that fails first (the worst row of the check after ``trips + 1`` trips).
+        The clause that fails first (the worst row of the check after ``trips + 1`` trips);
+        None when censored or single use.
     packaging_mass_kg, co2e_kg : float
         Of one package, kg and kg CO2e.
     mass_per_trip_kg, co2e_per_trip_kg : float
@@ -191,6 +193,8 @@ def forecast(design: Design,
 
     if not report(0).passed:
         life, censored = 0, False
+    elif not design.returnable:
+        life, censored = 1, False  # single use: one trip, whatever it could survive
     else:
         good, bad = 0, 1
         while bad <= horizon and report(bad).passed:
@@ -204,7 +208,8 @@ def forecast(design: Design,
                 mid = (good + bad) // 2
                 good, bad = (mid, bad) if report(mid).passed else (good, mid)
             life = good
-    failing_row = None if censored else _deciding_row(report(life + 1 if report(0).passed else 0))
+    failing_row = (None if censored or (life and not design.returnable)
+                   else _deciding_row(report(life + 1 if report(0).passed else 0)))
     mass, co2e = design.packaging_mass_kg, design.co2e_kg
     per = max(life + sum(isinstance(e, Trip) for e in history), 1)
     base_mass = base_co2e = break_even = None
