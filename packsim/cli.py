@@ -62,6 +62,16 @@ def _info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .export import export_design
+
+    design = load_design(args.design)
+    files = export_design(design, args.out)
+    for path in sorted(files.values()):
+        print(f"{path.stat().st_size:>10}  {path}")
+    return EXIT_OK
+
+
 def _weakest(record: Any) -> str:
     """The lowest confidence mark among a record's values."""
     marks = [cited.confidence for _, cited in record.provenance]
@@ -357,6 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("design", help="design file (TOML)")
     info.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     info.set_defaults(run=_info)
+    export = sub.add_parser("export", help="supplier files: meshes (STL, 3MF, GLB), the box blank "
+                                            "and foam profiles (DXF), bill of materials, spec sheet")
+    export.add_argument("design", help="design file (TOML)")
+    export.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    export.set_defaults(run=_export)
     _cli_reuse.add_parser(sub)
     compress = sub.add_parser("compress", help="static compression (stacking) by finite elements")
     compress.add_argument("design", help="design file (TOML)")
