@@ -193,7 +193,32 @@ def _drop(args: argparse.Namespace) -> int:
         matplotlib.use("Agg")
         ax = plot_pulse(result)
         ax.figure.savefig(args.plot, dpi=150, bbox_inches="tight")
+    if args.save:
+        Path(args.save).write_text(result.to_json())
     print(result.to_json(histories=False) if args.json else format_drop(result.to_dict(False)))
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import load_subject, write_report
+
+    source = Path(args.source)
+    design = load_design(args.design) if args.design else None
+    if source.suffix == ".toml":
+        from .optimization import study_result
+
+        subject: Any = study_result(source)
+    else:
+        try:
+            subject = load_subject(source)
+        except (ValueError, UnicodeDecodeError):
+            raise PacksimInputError([Problem("", str(source), "expected the JSON of 'packsim check "
+                                             "--json' or 'packsim drop --save', or a study file",
+                                             str(source))]) from None
+        if not isinstance(subject, dict) or not ({"rows", "cell_accel_g"} & set(subject)):
+            raise PacksimInputError([Problem("", str(source), "neither a compliance report nor a "
+                                             "drop result with its time histories", str(source))])
+    print(write_report(subject, args.out, design))
     return EXIT_OK
 
 
@@ -367,6 +392,13 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("design", help="design file (TOML)")
     info.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     info.set_defaults(run=_info)
+    rep = sub.add_parser("report", help="a self-contained HTML report of a check, a drop or a study")
+    rep.add_argument("source", help="JSON of 'packsim check --json' or 'packsim drop --save', or a "
+                                    "study file (TOML)")
+    rep.add_argument("--out", required=True, metavar="HTML", help="the report file")
+    rep.add_argument("--design", metavar="DESIGN", help="the design checked or dropped: adds its "
+                                                        "summary, bill of materials, cushion curves")
+    rep.set_defaults(run=_report)
     export = sub.add_parser("export", help="supplier files: meshes (STL, 3MF, GLB), the box blank "
                                             "and foam profiles (DXF), bill of materials, spec sheet")
     export.add_argument("design", help="design file (TOML)")
@@ -399,6 +431,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "default: the material library's 23 C values)")
     drop.add_argument("--plot", metavar="PATH", help="save the cells' acceleration pulses (PNG, PDF)")
     drop.add_argument("--json", action="store_true", help="print a JSON object (no time histories)")
+    drop.add_argument("--save", metavar="PATH", help="write the whole result as JSON, with its time "
+                                                     "histories (for packsim report)")
     drop.set_defaults(run=_drop)
     chk = sub.add_parser("check", help="check a design against shipping standards (exit 1 if any row fails)")
     chk.add_argument("design", help="design file (TOML)")

@@ -129,6 +129,13 @@ class ComplianceReport:
     wall_s: float
     inputs: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ComplianceReport:
+        """The report back from :meth:`to_dict` (or its JSON, e.g. ``packsim check --json``)."""
+        return cls(data["design_name"], tuple(data["standards"]), data["fidelity"],
+                   tuple(Row(**row) for row in data["rows"]), data.get("wall_s", 0.0),
+                   dict(data.get("inputs", {})))
+
     @property
     def passed(self) -> bool:
         """No row failed (rows that could not be evaluated are listed, not failed)."""

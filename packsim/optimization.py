@@ -400,6 +400,31 @@ def optimize(study: Study | str | Path, n_trials: int | None = None, storage: st
         failed = [w.exitcode for w in workers if w.exitcode]
         if failed:
             raise RuntimeError(f"{len(failed)} of {n_workers} workers failed (exit {failed})")
+    return _result(study, target, url)
+
+
+def study_result(study: Study | str | Path, storage: str | None = None) -> StudyResult:
+    """What a study has found so far, without running a trial (its outputs are rewritten).
+
+    Raises
+    ------
+    StorageError
+        If the storage holds no such study yet.
+    """
+    if not isinstance(study, Study):
+        study = load_study(study)
+    url = storage or f"sqlite:///{(study.output_dir / 'study.db').resolve()}"
+    if storage is None and not (study.output_dir / "study.db").exists():
+        raise StorageError([Problem("storage", _shown(url), f"no study {study.name!r} here yet; "
+                                    f"run 'packsim optimize {study.path or study.name}' first")])
+    try:
+        target = optuna.load_study(study_name=study.name, storage=_storage(url))
+    except KeyError:
+        raise StorageError([Problem("storage", _shown(url), f"holds no study {study.name!r}")]) from None
+    return _result(study, target, url)
+
+
+def _result(study: Study, target: optuna.Study, url: str) -> StudyResult:
     trials = target.get_trials(deepcopy=False)
     best = _best(study, trials, study.fidelity)
     screened = _best(study, trials, "fast") if study.fidelity == "fe" else best
