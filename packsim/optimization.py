@@ -7,6 +7,10 @@ on the best FE-confirmed design so far (single objective: lighter; two objective
 is then checked by finite elements, within the study's budget of FE checks, and its constraints
 come from that check. The best design reported is always FE-confirmed.
 
+Once FE has checked some designs, screening corrects the fast models by the ratio of FE to fast
+results per criterion seen so far (:func:`fe_bias`): a fast model that FE shows to be optimistic
+stops sending its designs to FE. The correction is stored with each trial (``fe_bias``).
+
 Each compliance criterion becomes one named Optuna constraint (``standard/test/criterion``: the
 largest shortfall over its load cases, <= 0 when it passes), so infeasible trials inform the
 sampler and any Optuna tool shows which clause bound. Each trial stores its design, margins and
@@ -203,6 +207,48 @@ def constraints(report: ComplianceReport) -> dict[str, float]:
     return out
 
 
+def loads(report: ComplianceReport) -> dict[str, float]:
+    """Per criterion (keys as :func:`constraints`), the largest value / limit of its rows with a
+    margin (margin = 1 - value / limit): what the fidelities are compared on."""
+    out: dict[str, float] = {}
+    for row in report.rows:
+        if row.margin is not None and math.isfinite(row.margin):
+            key = f"{row.standard}/{row.test}/{row.criterion}"
+            out[key] = max(out.get(key, -math.inf), 1.0 - row.margin)
+    return out
+
+
+def fe_bias(trials: list[FrozenTrial]) -> dict[str, float]:
+    """How much harsher FE has judged each criterion than the fast models in this study: per
+    criterion, the largest ratio FE load / fast load over the FE-checked trials (ratios below 1
+    are kept: FE may be milder).
+
+    Screening multiplies the fast loads by it (multiplicative bias correction of a low-fidelity
+    model; R. T. Haftka, 'Combining global and local approximations', AIAA J. 29 (1991)
+    1523-1525), so that, once FE has shown the fast models to be optimistic, the search stops
+    spending FE checks on designs that only pass the uncorrected fast check.
+    """
+    ratios: dict[str, float] = {}
+    for t in trials:
+        fast, fe = t.user_attrs.get("fast_load"), t.user_attrs.get("fe_load")
+        if not fast or not fe:
+            continue
+        for key, value in fe.items():
+            if fast.get(key, 0.0) > 0:
+                ratios[key] = max(ratios.get(key, 0.0), value / fast[key])
+    return ratios
+
+
+def corrected(values: dict[str, float], fast_load: dict[str, float],
+              bias: dict[str, float]) -> dict[str, float]:
+    """Constraint values with the fast loads scaled by the FE bias (-margin of load x bias)."""
+    out = dict(values)
+    for key, ratio in bias.items():
+        if key in fast_load and key in out:
+            out[key] = min(fast_load[key] * ratio - 1.0, _WORST)
+    return out
+
+
 def _feasible(trial: FrozenTrial) -> bool:
     return all(v <= 0 for v in trial.constraints.values())
 
@@ -236,17 +282,29 @@ class _Objective:
         if life is not None:
             trial.set_user_attr("trips", life)
         report = check(design, s.standards, fidelity="fast")
-        if s.fidelity == "fe" and report.passed and self._promising(trial, values):
+        fast_load = loads(report)
+        trial.set_user_attr("fast_load", fast_load)
+        bias = fe_bias(trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        screened = corrected(constraints(report), fast_load, bias)
+        if bias:
+            trial.set_user_attr("fe_bias", bias)
+        failed = [r.name for r in report.failed_rows]
+        if s.fidelity == "fe" and all(v <= 0 for v in screened.values()) \
+                and self._promising(trial, values):
             report = check(design, s.standards, fidelity="fe", mesh_size_m=s.mesh_size_m,
                            workers=self.fe_workers)
             # Strict JSON (no Infinity) so that every Optuna tool can read it back.
             trial.set_user_attr("report", json.loads(_json.dumps(report.to_dict())))
-        for key, value in constraints(report).items():
+            trial.set_user_attr("fe_load", loads(report))
+            screened, failed = constraints(report), [r.name for r in report.failed_rows]
+        elif not failed:
+            failed = [f"{k} (fast x FE bias)" for k, v in screened.items() if v > 0]
+        for key, value in screened.items():
             trial.set_constraint(key, value)
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         trial.set_user_attr("fidelity", report.fidelity)
         trial.set_user_attr("design", design.to_dict())
-        trial.set_user_attr("failed", [r.name for r in report.failed_rows])
+        trial.set_user_attr("failed", failed)
         return values
 
     def _promising(self, trial: optuna.Trial, values: list[float]) -> bool:

@@ -46,13 +46,13 @@ choices = ["eps-16", "eps-24", "pe-33"]
 
 
 def _study_files(tmp_path, name="block", objectives='["packaging_mass_kg"]', fidelity="fast",
-                 trials=12, seed=1, sampler="tpe", height="0.3"):
+                 trials=12, seed=1, sampler="tpe", height=None):
     """A base design (a block of six cells on thick PE pads) and a one-drop standard it passes:
     thinner PE pads pass too (the peak is set by the plateau), EPS pads fail (too stiff). The FE
     policy drops from 0.1 m: from 0.3 m FE gives the base 108 g where the cushion model gives
     86 g, against a limit of 100 g (90 g from 0.1 m)."""
-    if fidelity == "fe":
-        height = "0.1"
+    if height is None:
+        height = "0.1" if fidelity == "fe" else "0.3"
     packsim.Design.from_dict(block_design_dict(**{
         "product.custom_cell.fragility_g": 200.0, "insert.material": "pe-33",
         "insert.bottom_thickness_m": 0.04, "insert.top_thickness_m": 0.04})).save(tmp_path / "base.toml")
@@ -268,3 +268,38 @@ def test_co2e_per_trip_prefers_the_returnable_design_only_when_it_lives_enough_t
     best = result.best[0]
     assert best.design.container.type == winner
     assert best.design.returnable == (winner == "rigid")
+
+
+def test_fe_bias_is_the_largest_fe_to_fast_ratio_and_corrects_the_screening():
+    from types import SimpleNamespace
+
+    from packsim.optimization import corrected, fe_bias
+
+    trials = [SimpleNamespace(user_attrs={"fast_load": {"g": 0.8, "s": 0.5}, "fe_load": {"g": 1.0}}),
+              SimpleNamespace(user_attrs={"fast_load": {"g": 0.5}, "fe_load": {"g": 0.75, "x": 2}}),
+              SimpleNamespace(user_attrs={"fast_load": {"g": 0.9}})]  # screened only
+    bias = fe_bias(trials)
+    assert bias == pytest.approx({"g": 1.5})
+    # A design at 0.7 of the limit by the fast model is at 1.05 once corrected: it fails.
+    assert corrected({"g": -0.3, "s": -0.5}, {"g": 0.7, "s": 0.5}, bias) == pytest.approx(
+        {"g": 0.05, "s": -0.5})
+
+
+def test_once_fe_finds_the_fast_model_optimistic_screening_is_corrected(tmp_path):
+    # From 0.3 m FE gives the base 108 g where the cushion model gives 86 g (limit 100 g).
+    path = _study_files(tmp_path, name="bias", fidelity="fe", trials=10, seed=4, height="0.3")
+    path.write_text(path.read_text().replace("trials = 10", "trials = 10\nfe_checks = 3"))
+    result = optimize(load_study(path))
+    trials = optuna.load_study(study_name="bias", storage=result.storage).trials
+    first_fe = next(t for t in trials if t.user_attrs.get("fidelity") == "fe")
+    key = "drop/drop/cell-peak-g"
+    ratio = first_fe.user_attrs["fe_load"][key] / first_fe.user_attrs["fast_load"][key]
+    assert ratio > 1.1  # FE is harsher here
+    later = [t for t in trials if t.number > first_fe.number and "fast_load" in t.user_attrs]
+    assert later and all(t.user_attrs["fe_bias"][key] >= ratio - 1e-12 for t in later)
+    for t in later:
+        load = t.user_attrs["fast_load"][key] * t.user_attrs["fe_bias"][key]
+        if t.user_attrs["fidelity"] == "fe":
+            assert load <= 1.0  # only designs passing the corrected screen went to FE
+        else:
+            assert t.constraints[key] == pytest.approx(load - 1.0)
