@@ -153,14 +153,20 @@ def _built_in() -> dict[str, Material]:
     return load_packaged("materials.toml", load_materials)
 
 
-# States of library materials made in this process (worn by reuse, see packsim.reuse), by id.
+# States of library materials made in this process (worn by reuse, see packsim.reuse), by id,
+# and the library with them (rebuilt when a state is added: a long study adds thousands).
 _STATES: dict[str, Material] = {}
+_WITH_STATES: list[dict[str, Material]] = []
 
 
 def library() -> dict[str, Material]:
     """The material library, keyed by material id: the built-in materials and the states of them
     added with :func:`add_material_state`."""
-    return {**_built_in(), **_STATES} if _STATES else _built_in()
+    if not _STATES:
+        return _built_in()
+    if not _WITH_STATES:
+        _WITH_STATES.append({**_built_in(), **_STATES})
+    return _WITH_STATES[0]
 
 
 def add_material_state(material: Material) -> None:
@@ -176,7 +182,9 @@ def add_material_state(material: Material) -> None:
     known = _built_in().get(material.id) or _STATES.get(material.id)
     if known is not None and known != material:
         raise ValueError(f"material id {material.id!r} is taken by another material")
-    _STATES[material.id] = material
+    if known is None:
+        _STATES[material.id] = material
+        _WITH_STATES.clear()
 
 
 def get_material(material_id: str) -> Material:
