@@ -20,7 +20,6 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import roots_jacobi
 
 from .foam import FoamLaw
@@ -29,6 +28,13 @@ from .stacking import G_N
 
 if TYPE_CHECKING:
     from .design import Design
+
+
+def _brentq(*args, **kwargs) -> float:
+    from scipy.optimize import brentq  # 0.6 s to import: only when a drop is solved
+
+    return brentq(*args, **kwargs)
+
 
 MaterialLike = str | Material | FoamLaw
 
@@ -93,7 +99,7 @@ def _max_strain(law: FoamLaw, sigma_s: float, t: float, h: float) -> float:
     hi = law.lockup_strain * (1 - 1e-12)
     if surplus(hi) < 0:
         return math.inf  # the pad cannot absorb the energy: crushed solid
-    return brentq(surplus, 0.0, hi, xtol=1e-14, rtol=1e-12, maxiter=200)
+    return _brentq(surplus, 0.0, hi, xtol=1e-14, rtol=1e-12, maxiter=200)
 
 
 @cache
@@ -162,7 +168,7 @@ def drop(material: MaterialLike, static_stress_pa: float, thickness_m: float,
         end, turning = residual, False
     else:
         # The mass stays on the pad and turns round where the unloading speed vanishes.
-        end = brentq(unloading_v2, residual, eps_max * (1 - 1e-12), xtol=1e-15) \
+        end = _brentq(unloading_v2, residual, eps_max * (1 - 1e-12), xtol=1e-15) \
             if unloading_v2(eps_max * (1 - 1e-9)) > 0 else eps_max
         turning = True
     pulse = (_travel_time(loading_v2, 0.0, eps_max, t, turning_lo=False)

@@ -10,7 +10,6 @@ builds the same pre-warped section.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 #: Design frequency of each pass relative to the CFC (SAE J211-1 Appendix C).
 _DESIGN_PER_CFC = 2.0775
@@ -39,6 +38,8 @@ def cfc_filter(signal: np.ndarray, dt_s: float, cfc: float, axis: int = 0) -> np
     design = _DESIGN_PER_CFC * cfc
     if not 0 < design < fs / 2:
         raise ValueError(f"CFC {cfc} needs a sampling rate above {2 * design:.0f} Hz; got {fs:.0f} Hz")
+    from scipy.signal import butter, sosfiltfilt  # 0.8 s to import: only when filtering
+
     sos = butter(2, design, btype="low", fs=fs, output="sos")
     # The signal starts from rest (free fall): pad with its first value instead of mirroring.
     return sosfiltfilt(sos, np.asarray(signal, float), axis=axis, padtype="constant")
