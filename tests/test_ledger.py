@@ -222,3 +222,13 @@ def test_the_reuse_commands(tmp_path, capsys):
 
 def test_packsim_reuse_is_in_the_public_api():
     assert packsim.reuse.forecast is reuse.forecast
+
+
+@pytest.mark.parametrize("url, message", [
+    ("postgresql://packsim:secret@localhost:1/none", "cannot open the ledger"),
+    ("mysql://someone@localhost/fleet", "expected a SQLite file path or a postgresql"),
+])
+def test_a_ledger_that_cannot_be_opened_is_a_clear_error(url, message, capsys):
+    assert main(["reuse", "status", "--ledger", url]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and "secret" not in err

@@ -206,6 +206,9 @@ class Ledger:
 
     def __init__(self, location: str | Path, _create: bool = False):
         self.url = _url(location)
+        if not self.url.startswith(("sqlite:", "postgresql:", "postgresql+")):
+            raise LedgerError([Problem("ledger", self._shown(), "expected a SQLite file path or "
+                                       "a postgresql://user@host/db URL")])
         if self.url.startswith("sqlite") and not _create:
             path = Path(self.url.removeprefix("sqlite:///"))
             if not path.exists():
@@ -217,9 +220,14 @@ class Ledger:
                 conn.execution_options(write=True)
                 with conn.begin():
                     self._migrate(conn)
-        except sa.exc.OperationalError as exc:
-            raise LedgerError([Problem("", self._shown(), f"cannot open the ledger: "
-                                       f"{exc.orig}")]) from None
+        except ModuleNotFoundError as exc:
+            raise LedgerError([Problem("", None, f"its database driver is not installed "
+                                       f"({exc.name}); for PostgreSQL: pip install "
+                                       "'packsim[postgres]'", self._shown())]) from None
+        except (sa.exc.OperationalError, sa.exc.ArgumentError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise LedgerError([Problem("", None, f"cannot open the ledger: {reason}",
+                                       self._shown())]) from None
 
     @classmethod
     def create(cls, location: str | Path) -> Ledger:
