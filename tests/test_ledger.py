@@ -232,3 +232,10 @@ def test_a_ledger_that_cannot_be_opened_is_a_clear_error(url, message, capsys):
     assert main(["reuse", "status", "--ledger", url]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and "secret" not in err
+
+
+def test_a_file_that_is_not_a_ledger_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "trips.csv").write_text("serial,date\n")
+    assert main(["reuse", "status", "--ledger", str(tmp_path / "trips.csv")]) == 2
+    assert "file is not a database" in capsys.readouterr().err
+

@@ -224,7 +224,7 @@ class Ledger:
             raise LedgerError([Problem("", None, f"its database driver is not installed "
                                        f"({exc.name}); for PostgreSQL: pip install "
                                        "'packsim[postgres]'", self._shown())]) from None
-        except (sa.exc.OperationalError, sa.exc.ArgumentError) as exc:
+        except (sa.exc.DatabaseError, sa.exc.ArgumentError) as exc:  # e.g. not a database file
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             raise LedgerError([Problem("", None, f"cannot open the ledger: {reason}",
                                        self._shown())]) from None
@@ -246,12 +246,12 @@ class Ledger:
             row = conn.execute(sa.select(_meta.c.value).where(_meta.c.key == "schema_version"))
             version = int(row.scalar_one())
         elif set(inspector.get_table_names()) & set(_metadata.tables):
-            raise LedgerError([Problem("", self._shown(), "holds tables named like a ledger's "
-                                       "but no schema version: not a packsim reuse ledger")])
+            raise LedgerError([Problem("", None, "holds tables named like a ledger's but no schema "
+                                       "version: not a packsim reuse ledger", self._shown())])
         if version > SCHEMA_VERSION:
             raise LedgerError([Problem("meta.schema_version", version,
                                        f"written by a newer packsim; this one reads up to "
-                                       f"version {SCHEMA_VERSION}")])
+                                       f"version {SCHEMA_VERSION}", self._shown())])
         for step in MIGRATIONS[version:]:
             step(conn)
         if version == 0:
