@@ -6,8 +6,9 @@ compression and the drop of a whole package by finite elements, drop orientation
 numbering, the crushable-foam law with the one-degree-of-freedom cushion model
 (``packsim.cushion``), and shipping test standards as data with the compliance check
 (``packsim.check``; ``packsim.testing.assert_compliant`` for CI), optimisation studies
-(``packsim.optimize``), and returnable packaging: wear per trip and remaining life
-(``packsim.reuse``).
+(``packsim.optimize``), returnable packaging: wear per trip and remaining life
+(``packsim.reuse``), supplier files (``packsim.export_design``) and HTML reports
+(``packsim.write_report``).
 
 >>> import packsim
 >>> design = packsim.load_design("geometries/a-21700-eps-rsc.toml")  # doctest: +SKIP
@@ -35,7 +36,9 @@ from .fefco import RscBlank, rsc_blank
 from .foam import FoamLaw
 from .geometry import Assembly, Part, build_assembly
 from .materials import Material, get_material, library, load_materials
-from .optimization import Candidate, StudyResult, optimize
+from .export import BomLine, bill_of_materials, export_design
+from .optimization import Candidate, StudyResult, optimize, study_result
+from .report import write_report
 from .orientation import Orientation, OrientationError, all_orientations, parse_orientation
 from .standards import Standard, StandardError, builtin_standards, get_standard, load_standard
 from .study import Study, StudyError, Variable, load_study
@@ -110,6 +113,11 @@ __all__ = [
     "load_materials",
     "material_at",
     "optimize",
+    "study_result",
+    "export_design",
+    "bill_of_materials",
+    "BomLine",
+    "write_report",
     "load_study",
     "Study",
     "StudyError",

@@ -20,13 +20,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import PacksimInputError, Problem, did_you_mean
 from .degradation import PARTS, Repair, Trip
+
+if TYPE_CHECKING:
+    from ..design import Design
 
 #: Version of the schema this packsim writes.
 SCHEMA_VERSION = 1
@@ -128,7 +131,7 @@ class UnitStatus:
     def in_service(self) -> bool:
         return self.retired is None
 
-    def design(self):
+    def design(self) -> Design:
         """The unit's design, as registered."""
         import tomllib
 
@@ -341,7 +344,7 @@ class Ledger:
                     raise LedgerError([replace(p, file=self._shown()) for p in problems])
                 write(conn)
 
-    def register(self, serial: str, design, commissioned: dt.date) -> None:
+    def register(self, serial: str, design: Design, commissioned: dt.date) -> None:
         """Add a unit of ``design`` (a Design) put into service on ``commissioned``."""
         serial = str(serial).strip()
 
