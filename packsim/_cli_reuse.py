@@ -113,10 +113,15 @@ def _retire(args: argparse.Namespace) -> int:
 
 
 def _remaining(standards: list[str]):
+    """A unit's forecast trips left; a line on stderr per unit (a fleet takes a while)."""
+    import sys
+
     from .reuse import forecast
 
     def remaining(unit) -> int:
-        return forecast(unit.design(), standards, history=unit.history).trips
+        trips = forecast(unit.design(), standards, history=unit.history).trips
+        print(f"forecast {unit.serial}: {trips} trips left", file=sys.stderr, flush=True)
+        return trips
 
     return remaining
 

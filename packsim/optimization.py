@@ -43,7 +43,7 @@ from optuna.trial import FrozenTrial, TrialState
 from . import _json
 from .compliance import ComplianceReport, check
 from .design import Design
-from .reuse import forecast
+from .reuse import LifeForecast, forecast
 from .errors import PacksimInputError, Problem
 from .study import Study, Variable, load_study
 from .study_plots import plot_study
@@ -177,17 +177,15 @@ def _suggest(trial: optuna.Trial, v: Variable) -> Any:
     return trial.suggest_float(v.path, v.low, v.high, step=v.step, log=v.log)
 
 
-def _objective_values(design: Design, study: Study) -> tuple[list[float], int | None]:
-    """The study's objectives for ``design``, and its forecast life in trips when an objective
-    is per trip (None otherwise)."""
+def _objective_values(design: Design, study: Study) -> tuple[list[float], LifeForecast | None]:
+    """The study's objectives for ``design``, and its life forecast when an objective is per
+    trip (None otherwise)."""
     values = {"packaging_mass_kg": design.packaging_mass_kg, "co2e_kg": design.co2e_kg}
     life = None
     if any(o.endswith("_per_trip_kg") for o in study.objectives):
-        result = forecast(design, list(study.standards), study.trip_profile,
-                          horizon=study.horizon)
-        values.update(mass_per_trip_kg=result.mass_per_trip_kg,
-                      co2e_per_trip_kg=result.co2e_per_trip_kg)
-        life = result.trips
+        life = forecast(design, list(study.standards), study.trip_profile, horizon=study.horizon)
+        values.update(mass_per_trip_kg=life.mass_per_trip_kg,
+                      co2e_per_trip_kg=life.co2e_per_trip_kg)
     return [float(values[o]) for o in study.objectives], life
 
 
@@ -280,7 +278,9 @@ class _Objective:
             raise optuna.TrialPruned("the design rules refuse this variant") from None
         values, life = _objective_values(design, s)
         if life is not None:
-            trial.set_user_attr("trips", life)
+            trial.set_user_attr("trips", life.trips)
+            if life.failing_row is not None:
+                trial.set_user_attr("life_limited_by", life.failing_row.name)
         report = check(design, s.standards, fidelity="fast")
         fast_load = loads(report)
         trial.set_user_attr("fast_load", fast_load)

@@ -265,6 +265,8 @@ def test_co2e_per_trip_prefers_the_returnable_design_only_when_it_lives_enough_t
              for t in trials}
     assert lives["rsc"] == 1  # single use
     assert lives["rigid"] == (50 if drops == 0 else 1)  # the horizon, or crushed in one trip
+    limits = {t.user_attrs.get("life_limited_by") for t in trials if "rigid" in t.params["container"]}
+    assert limits == ({None} if drops == 0 else {"drop drop no-bottoming 1.2 m on face-3"})
     best = result.best[0]
     assert best.design.container.type == winner
     assert best.design.returnable == (winner == "rigid")
