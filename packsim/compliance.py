@@ -35,7 +35,7 @@ from .foam import FoamLaw
 from .materials import get_material
 from .orientation import Orientation, parse_orientation, resolve_orientations
 from .temperature import design_conditioning, library_at
-from .stacking import G_N, StackingConditions, derating, design_bct_n, stack_load_n
+from .stacking import StackingConditions, derating, design_bct_n, stack_load_n
 from .standards import (
     ConditioningTest,
     DropTest,
@@ -257,7 +257,7 @@ class _Simulations:
         self.mesh_size_m = mesh_size_m
         self.progress = progress
         self._drops: dict[tuple[float, str, float | None], _DropOutcome] = {}
-        self._pads: dict[int, tuple[float, float, float]] | None = None
+        self._pads: dict[int, cushion.Pad] | None = None
 
     def drop(self, height_m: float, orientation: Orientation,
              temperature_c: float | None = None) -> _DropOutcome:
@@ -274,8 +274,8 @@ class _Simulations:
             self._pads = cushion.design_pads(self.design)
         worst = None
         for face in orientation.faces:
-            t, area, mass = self._pads[face]
-            response = cushion.drop(law, mass * G_N / area, t, height_m)
+            pad = self._pads[face]
+            response = cushion.drop(law, pad.static_stress_pa, pad.thickness_m, height_m)
             if worst is None or response.peak_g > worst[1].peak_g:
                 worst = (face, response)
         face, r = worst

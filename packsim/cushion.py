@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from scipy.special import roots_jacobi
@@ -254,16 +254,28 @@ def min_thickness(material: MaterialLike, static_stress_pa: float, drop_height_m
     return hi
 
 
-def design_pads(design: Design) -> dict[int, tuple[float, float, float]]:
-    """The insert's pads as the cushion model sees them: face number (ISTA) -> (pad thickness,
-    m; pad area, m^2; mass it decelerates: the cells and the insert beyond the pad, kg)."""
+class Pad(NamedTuple):
+    """One pad of an insert as the cushion model sees it."""
+
+    thickness_m: float
+    area_m2: float
+    mass_kg: float  # what it decelerates: the cells and the insert beyond the pad
+
+    @property
+    def static_stress_pa(self) -> float:
+        """Weight of the decelerated mass over the pad's area, Pa."""
+        return self.mass_kg * G_N / self.area_m2
+
+
+def design_pads(design: Design) -> dict[int, Pad]:
+    """The insert's pads as the cushion model sees them, by face number (ISTA)."""
     x, y, z = design.layout.insert_dims_m
     ins = design.insert
     insert_kg = sum(p.mass_kg for p in design.parts.values() if p.role in ("insert", "divider"))
     cells_kg = design.cells_mass_kg
 
-    def pad(t: float, area: float, depth: float) -> tuple[float, float, float]:
-        return t, area, cells_kg + insert_kg * (1 - t / depth)
+    def pad(t: float, area: float, depth: float) -> Pad:
+        return Pad(t, area, cells_kg + insert_kg * (1 - t / depth))
 
     bottom, top, side = ins.bottom_thickness_m, ins.top_thickness_m, ins.side_thickness_m
     return {3: pad(bottom, x * y, z), 1: pad(top, x * y, z), 2: pad(side, x * z, y),

@@ -24,7 +24,6 @@ import numpy as np
 from . import cushion
 from .compliance import ComplianceReport
 from .export import bill_of_materials
-from .stacking import G_N
 
 if TYPE_CHECKING:
     from .design import Design
@@ -114,10 +113,9 @@ def _cushion_figure(design: Design, heights: dict[int, float]) -> str:
     pads = cushion.design_pads(design)
     drawn: dict[tuple[float, float], list[int]] = {}
     for face, h in sorted(heights.items()):
-        t = pads[face][0]
-        drawn.setdefault((round(t, 6), h), []).append(face)
+        drawn.setdefault((round(pads[face].thickness_m, 6), h), []).append(face)
     for i, ((t, h), faces) in enumerate(sorted(drawn.items())):
-        static = [pads[f][2] * G_N / pads[f][1] for f in faces]
+        static = [pads[f].static_stress_pa for f in faces]
         grid = np.geomspace(min(static) / 10, max(static) * 10, 60)
         curve = cushion.cushion_curve(material, t, h, grid)
         ax.loglog(grid, curve, color=f"C{i}",

@@ -29,7 +29,7 @@ from .._cited import Cited, DataError, load_cited_entries, load_packaged
 from ..errors import Problem
 from ..foam import FoamLaw
 from ..materials import STRENGTH_FIELD, Material, add_material_state, library
-from ..stacking import G_N, StackingConditions, derating
+from ..stacking import StackingConditions, derating
 
 if TYPE_CHECKING:
     from ..design import Design
@@ -225,14 +225,14 @@ def _residual_crush(law: FoamLaw, static_pa: float, thickness_m: float, height_m
     return max(0.0, float(peak - law.loading_stress(peak) / law.youngs_modulus_pa))
 
 
-def _trip(state: PartState, material: Material, trip: Trip, bottom_pad) -> PartState:
+def _trip(state: PartState, material: Material, trip: Trip, bottom_pad: cushion.Pad) -> PartState:
     wear = family_wear(material)
     strength = state.strength_factor * wear.strength_per_trip
     modulus = state.modulus_factor * wear.modulus_per_trip
     crush = state.set_strain
     if material.kind == "board" and trip.max_rh_pct > 50:
-        humid = derating(StackingConditions(relative_humidity_pct=trip.max_rh_pct)).factors["humidity"]
-        strength *= 1 - wear.humidity_share * (1 - humid)
+        humid = derating(StackingConditions(relative_humidity_pct=trip.max_rh_pct))
+        strength *= 1 - wear.humidity_share * (1 - humid.factors["humidity"])
     if material.kind == "foam" and state.part == "insert":
         for height in trip.drops_m:
             if material.resilient:
@@ -240,8 +240,8 @@ def _trip(state: PartState, material: Material, trip: Trip, bottom_pad) -> PartS
                 modulus *= wear.modulus_per_impact
                 crush += wear.set_per_impact
             elif height > 0:
-                t, area, mass = bottom_pad
-                crush += _residual_crush(FoamLaw.of(material), mass * G_N / area, t, height)
+                crush += _residual_crush(FoamLaw.of(material), bottom_pad.static_stress_pa,
+                                         bottom_pad.thickness_m, height)
         crush = min(crush, 1.0)
     return replace(state, strength_factor=strength, modulus_factor=modulus, set_strain=crush,
                    trips=state.trips + 1, impacts=state.impacts + len(trip.drops_m))
