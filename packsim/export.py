@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import csv
 import html
-import io
 import json
 import re
-from base64 import b64encode
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._html import STYLE, design_section, figure, page, png, pyplot
 from .dieline import write_blank_dxf, write_profile_dxf
 from .materials import library
 
@@ -69,6 +68,11 @@ class BomLine:
     co2e_kg: float
 
 
+def _kind(part_name: str) -> str:
+    """The part's name without its number: ``insert-tray`` for ``insert-tray-2``."""
+    return re.sub(r"-\d+$", "", part_name)
+
+
 def bill_of_materials(design: Design) -> list[BomLine]:
     """The packaging parts of ``design`` (cells are the product, not listed), identical parts
     grouped; the masses add up to ``design.packaging_mass_kg``."""
@@ -79,7 +83,7 @@ def bill_of_materials(design: Design) -> list[BomLine]:
         groups.setdefault(key, []).append(p)
     lines = []
     for (role, material, size, _), parts in groups.items():
-        name = parts[0].name if len(parts) == 1 else re.sub(r"-\d+$", "", parts[0].name)
+        name = parts[0].name if len(parts) == 1 else _kind(parts[0].name)
         lines.append(BomLine(
             part=name, role=role, material=material, material_name=library()[material].name,
             quantity=len(parts), length_mm=float(size[0]), width_mm=float(size[1]),
@@ -150,24 +154,20 @@ def _write_drawings(design: Design, out: Path) -> dict[str, Path]:
                                  note)
         files[path.name] = path
     z0, z1 = lay.lid_m
-    path = write_profile_dxf(size, np.zeros((0, 2)), half, round_, out / "insert-lid.dxf",
-                             f"{design.name} insert-lid: {material}, {(z1 - z0) * _MM:.1f} mm thick")
+    note = f"{design.name} insert-lid: {material}, {(z1 - z0) * _MM:.1f} mm thick"
+    path = write_profile_dxf(size, np.zeros((0, 2)), half, round_, out / "insert-lid.dxf", note)
     files[path.name] = path
     return files
 
 
 def _render(parts: list[Part], title: str) -> str:
     """A PNG (base64) of ``parts``, shaded, in an isometric view."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.colors import LightSource
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
     colours = {"container": "#c8a26b", "insert": "#9ecae1", "divider": "#bdbdbd",
                "cell": "#737373"}
-    fig = plt.figure(figsize=(4.0, 3.2), dpi=110)
+    fig = pyplot().figure(figsize=(4.0, 3.2), dpi=110)
     ax = fig.add_subplot(projection="3d")
     low = np.min([p.mesh.bounds[0] for p in parts], axis=0) * _MM
     high = np.max([p.mesh.bounds[1] for p in parts], axis=0) * _MM
@@ -180,10 +180,7 @@ def _render(parts: list[Part], title: str) -> str:
     ax.set_axis_off()
     ax.set_title(title, fontsize=9)
     ax.view_init(elev=30, azim=-60)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return b64encode(buffer.getvalue()).decode()
+    return png(fig)
 
 
 def _spec_sheet(design: Design, lines: list[BomLine], files: dict[str, Path], out: Path) -> Path:
@@ -193,42 +190,18 @@ def _spec_sheet(design: Design, lines: list[BomLine], files: dict[str, Path], ou
     views = [("assembly (box and lid off)", _render(inside, "assembly, box and lid off"))]
     seen = set()
     for p in geometry.packaging_parts:
-        key = re.sub(r"-\d+$", "", p.name)
+        key = _kind(p.name)
         if key not in seen:
             seen.add(key)
             size = " x ".join(f"{v * _MM:.0f}" for v in p.mesh.extents)
             views.append((f"{p.name}: {size} mm", _render([p], p.name)))
-    rows = "".join(
-        f"<tr><td>{html.escape(b.part)}</td><td>{html.escape(b.material_name)}</td>"
-        f"<td>{b.quantity}</td><td>{b.length_mm:.1f} x {b.width_mm:.1f} x {b.height_mm:.1f}</td>"
-        f"<td>{b.mass_kg:.3f}</td><td>{b.co2e_kg:.3f}</td></tr>" for b in lines)
-    figures = "".join(f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{png}">'
-                      f"<figcaption>{html.escape(name)}</figcaption></figure>"
-                      for name, png in views)
-    outer = " x ".join(f"{v * _MM:.1f}" for v in design.outer_dims_m)
+    figures = "".join(figure(b64, name) for name, b64 in views)
     listed = "".join(f"<li>{html.escape(name)}</li>" for name in sorted(files))
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(design.name)}: specification</title>
-<style>
-body {{ font-family: sans-serif; margin: 1.5em; max-width: 60em; }}
-figure {{ display: inline-block; margin: 0.3em; text-align: center; }}
-img {{ width: 18em; }}
-table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #999; padding: 0.2em 0.5em; }}
-td:nth-child(n+3) {{ text-align: right; }}
-</style></head><body>
-<h1>{html.escape(design.name)}</h1>
-<p>{html.escape(design.description)}</p>
-<div>{figures}</div>
-<p>Outer dimensions {outer} mm; packaging {design.packaging_mass_kg:.3f} kg,
-{design.co2e_kg:.3f} kg CO2e; gross {design.gross_mass_kg:.3f} kg with {design.n_cells} cells.</p>
-<h2>Bill of materials</h2>
-<table><tr><th>part</th><th>material</th><th>qty</th><th>size mm</th><th>mass kg</th>
-<th>CO2e kg</th></tr>{rows}</table>
-<h2>Files</h2><ul>{listed}</ul>
-</body></html>
-"""
+    sections = [f"<div>{figures}</div>", design_section(design, lines),
+                f"<h2>Files</h2><ul>{listed}</ul>"]
+    text = page(f"{design.name}: specification", sections, STYLE + "figure img { width: 18em; }")
     path = out / "spec.html"
-    path.write_text(page, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 

@@ -10,11 +10,9 @@ insert's pads with the design's operating points and the stack load against the 
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
 from base64 import b64encode
-from collections.abc import Iterable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -22,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import cushion
+from ._html import design_section, figure, page, png, pyplot, table
 from .compliance import ComplianceReport
 from .export import bill_of_materials
 
@@ -30,65 +29,16 @@ if TYPE_CHECKING:
     from .drop import DropResult
     from .optimization import StudyResult
 
-_STYLE = """
-body { font-family: sans-serif; margin: 1.5em; max-width: 70em; color: #222; }
-figure { display: inline-block; margin: 0.4em; vertical-align: top; }
-figure img { max-width: 34em; }
-table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
-td, th { border: 1px solid #aaa; padding: 0.2em 0.5em; }
-.pass { color: #1a7f37; font-weight: bold; } .fail { color: #c62828; font-weight: bold; }
-.verdict { font-size: 1.4em; }
-"""
 _STATUS_CLASS = {"pass": "pass", "fail": "fail"}
 
 
-def _png(fig) -> str:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return b64encode(buffer.getvalue()).decode()
-
-
-def _figure(png_b64: str, caption: str) -> str:
-    return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{png_b64}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-
-
-def _table(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _page(title: str, sections: list[str]) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
-            f"<h1>{html.escape(title)}</h1>{''.join(sections)}</body></html>\n")
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+def _figure(fig, caption: str) -> str:
+    """A matplotlib figure on the page (100 dpi)."""
+    return figure(png(fig, dpi=100), caption)
 
 
 def _design_section(design: Design) -> str:
-    outer = " x ".join(f"{v * 1e3:.1f}" for v in design.outer_dims_m)
-    lines = bill_of_materials(design)
-    bom = _table(["part", "material", "qty", "size mm", "mass kg", "CO2e kg"],
-                 [[html.escape(b.part), html.escape(b.material_name), b.quantity,
-                   f"{b.length_mm:.1f} x {b.width_mm:.1f} x {b.height_mm:.1f}",
-                   f"{b.mass_kg:.3f}", f"{b.co2e_kg:.3f}"] for b in lines])
-    return (f"<h2>Design {html.escape(design.name)}</h2><p>{html.escape(design.description)}</p>"
-            f"<p>{design.n_cells} x {html.escape(design.cell.id)} cells "
-            f"({design.total_wh:.0f} Wh); outer {outer} mm; packaging "
-            f"{design.packaging_mass_kg:.3f} kg, {design.co2e_kg:.3f} kg CO2e; gross "
-            f"{design.gross_mass_kg:.3f} kg.</p><h3>Bill of materials</h3>{bom}")
+    return design_section(design, bill_of_materials(design))
 
 
 # --- compliance --------------------------------------------------------------------------------
@@ -107,7 +57,7 @@ def _drop_heights(report: ComplianceReport) -> dict[int, float]:
 
 def _cushion_figure(design: Design, heights: dict[int, float]) -> str:
     """Cushion curves of the insert's distinct pads, with the design's operating points."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     material = design.insert.material
     pads = cushion.design_pads(design)
@@ -118,8 +68,9 @@ def _cushion_figure(design: Design, heights: dict[int, float]) -> str:
         static = [pads[f].static_stress_pa for f in faces]
         grid = np.geomspace(min(static) / 10, max(static) * 10, 60)
         curve = cushion.cushion_curve(material, t, h, grid)
+        names = ", ".join(map(str, faces))
         ax.loglog(grid, curve, color=f"C{i}",
-                  label=f"{t * 1e3:.0f} mm {material}, {h:g} m (faces {', '.join(map(str, faces))})")
+                  label=f"{t * 1e3:.0f} mm {material}, {h:g} m (faces {names})")
         for s in static:
             ax.plot(s, cushion.peak_g(material, s, t, h), "o", color=f"C{i}")
     ax.set_xlabel("static stress (Pa)")
@@ -127,7 +78,7 @@ def _cushion_figure(design: Design, heights: dict[int, float]) -> str:
     ax.set_title("cushion curves and the design's operating points")
     ax.legend(fontsize=7)
     ax.grid(True, which="both", lw=0.3)
-    return _figure(_png(fig), "cushion curves (fast model) with each pad's operating point")
+    return _figure(fig, "cushion curves (fast model) with each pad's operating point")
 
 
 def _stack_figure(report: ComplianceReport) -> str | None:
@@ -135,7 +86,7 @@ def _stack_figure(report: ComplianceReport) -> str | None:
             and r.limit is not None]
     if not rows:
         return None
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 0.5 * len(rows) + 1.5))
     labels = [f"{r.standard} {r.test}" for r in rows]
     y = np.arange(len(rows))
@@ -145,16 +96,16 @@ def _stack_figure(report: ComplianceReport) -> str | None:
     ax.set_xlabel("N")
     ax.legend(fontsize=8)
     ax.set_title("stack load against the box's strength")
-    return _figure(_png(fig), "stacking: required against available strength")
+    return _figure(fig, "stacking: required against available strength")
 
 
 def compliance_html(report: ComplianceReport | dict[str, Any], design: Design | None = None) -> str:
     """The HTML page of a compliance check (see the module doc)."""
     if isinstance(report, dict):
         report = ComplianceReport.from_dict(report)
-    plt = _plt()
+    plt = pyplot()
     fig = report.plot_margins().figure
-    figures = [_figure(_png(fig), "margin of every row (red: failed, orange: provisional)")]
+    figures = [_figure(fig, "margin of every row (red: failed, orange: provisional)")]
     if design is not None:
         heights = _drop_heights(report)
         if heights:
@@ -178,12 +129,12 @@ def compliance_html(report: ComplianceReport | dict[str, Any], design: Design | 
         + "</p>",
         "<div>" + "".join(figures) + "</div>",
         "<h2>Verdict per clause</h2>",
-        _table(["standard", "test", "clause", "criterion", "condition", "requirement", "achieved",
+        table(["standard", "test", "clause", "criterion", "condition", "requirement", "achieved",
                 "margin", "status"], rows),
     ]
     if design is not None:
         sections.append(_design_section(design))
-    return _page(f"{report.design_name}: compliance", sections)
+    return page(f"{report.design_name}: compliance", sections)
 
 
 # --- drops -------------------------------------------------------------------------------------
@@ -198,8 +149,8 @@ def drop_html(result: DropResult | dict[str, Any], design: Design | None = None)
         raise ValueError("the drop result has no time histories (write it with histories)")
     view = SimpleNamespace(**{**data, **{k: np.asarray(data[k], float) for k in
                                          ("time_s", "cell_accel_g", "peak_g")}})
-    plt = _plt()
-    pulse = _figure(_png(plot_pulse(view).figure), "cell acceleration pulses (worst in red)")
+    plt = pyplot()
+    pulse = _figure(plot_pulse(view).figure, "cell acceleration pulses (worst in red)")
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     energy = data["energy"]
     t_ms = np.asarray(energy["time_s"]) * 1e3
@@ -208,7 +159,7 @@ def drop_html(result: DropResult | dict[str, Any], design: Design | None = None)
             ax.plot(t_ms, energy[name], label=name)
     ax.set(xlabel="time after impact (ms)", ylabel="J", title="energy")
     ax.legend(fontsize=8)
-    energies = _figure(_png(fig), f"energy histories (balance error {data['energy_error']:.1e})")
+    energies = _figure(fig, f"energy histories (balance error {data['energy_error']:.1e})")
     peaks = np.asarray(data["peak_g"], float)
     pulses = np.asarray(data["pulse_ms"], float)
     rows = [[f"cell-{i + 1:03d}", f"{p:.1f}", f"{w:.2f}"] for i, (p, w) in
@@ -221,11 +172,11 @@ def drop_html(result: DropResult | dict[str, Any], design: Design | None = None)
         f"filter {html.escape(data['filter'])}; {stats['dofs']} DOFs, {stats['steps']} steps of "
         f"{stats['dt_s'] * 1e6:.2f} us, {stats['wall_s']:.1f} s.</p>",
         "<div>" + pulse + energies + "</div>",
-        "<h2>Peaks per cell</h2>", _table(["cell", "peak g", "pulse ms"], rows),
+        "<h2>Peaks per cell</h2>", table(["cell", "peak g", "pulse ms"], rows),
     ]
     if design is not None:
         sections.append(_design_section(design))
-    return _page(f"{data['design_name']}: drop", sections)
+    return page(f"{data['design_name']}: drop", sections)
 
 
 # --- studies -----------------------------------------------------------------------------------
@@ -236,19 +187,19 @@ def study_html(result: StudyResult) -> str:
     figures = []
     for key, path in sorted(result.files.items()):
         if Path(path).suffix == ".png":
-            figures.append(_figure(b64encode(Path(path).read_bytes()).decode(), key))
+            figures.append(figure(b64encode(Path(path).read_bytes()).decode(), key))
     best = [[c.trial, html.escape(c.fidelity)] + [f"{c.objectives[o]:.4g}" for o in
                                                   result.objectives] for c in result.best]
     sections = [
         f"<p>{result.trials} trials; storage {html.escape(result.storage)}.</p>",
         "<div>" + "".join(figures) + "</div>",
         "<h2>Best designs</h2>",
-        _table(["trial", "fidelity", *result.objectives], best) if best else
+        table(["trial", "fidelity", *result.objectives], best) if best else
         "<p>No design is confirmed yet.</p>",
     ]
     if result.best:
         sections.append(_design_section(result.best[0].design))
-    return _page(f"{result.name}: study", sections)
+    return page(f"{result.name}: study", sections)
 
 
 def write_report(subject: Any, path: str | Path, design: Design | None = None) -> Path:
