@@ -45,6 +45,8 @@ from .compliance import ComplianceReport, check
 from .design import Design
 from .reuse import LifeForecast, forecast
 from .errors import PacksimInputError, Problem
+from ._database import missing_driver
+from ._database import shown_url as _shown
 from .study import Study, Variable, load_study
 from .study_plots import plot_study
 
@@ -133,21 +135,10 @@ def _storage(url: str) -> RDBStorage:
                               heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
                                   max_retry=1))
     except ModuleNotFoundError as exc:
-        raise StorageError([Problem("storage", _shown(url), f"its database driver is not installed "
-                                    f"({exc.name}); for PostgreSQL: pip install 'packsim[postgres]'")]) from None
+        raise StorageError([Problem("storage", _shown(url), missing_driver(exc))]) from None
     except Exception as exc:  # SQLAlchemy: bad URL, server down, wrong password
         raise StorageError([Problem("storage", _shown(url),
                                     f"cannot open it: {exc}".splitlines()[0])]) from None
-
-
-def _shown(url: str) -> str:
-    """The URL with its password masked, for messages."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
 
 
 class StorageError(PacksimInputError):

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from .._database import missing_driver, shown_url
 from ..errors import PacksimInputError, Problem, did_you_mean
 from .degradation import PARTS, Repair, Trip
 
@@ -224,9 +225,7 @@ class Ledger:
                 with conn.begin():
                     self._migrate(conn)
         except ModuleNotFoundError as exc:
-            raise LedgerError([Problem("", None, f"its database driver is not installed "
-                                       f"({exc.name}); for PostgreSQL: pip install "
-                                       "'packsim[postgres]'", self._shown())]) from None
+            raise LedgerError([Problem("", None, missing_driver(exc), self._shown())]) from None
         except (sa.exc.DatabaseError, sa.exc.ArgumentError) as exc:  # e.g. not a database file
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             raise LedgerError([Problem("", None, f"cannot open the ledger: {reason}",
@@ -238,9 +237,9 @@ class Ledger:
         return cls(location, _create=True)
 
     def _shown(self) -> str:
-        if self.url.startswith("sqlite:///"):
-            return self.url.removeprefix("sqlite:///")
-        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+        """The ledger for a message: a SQLite file as its path."""
+        return self.url.removeprefix("sqlite:///") if self.url.startswith("sqlite:///") \
+            else shown_url(self.url)
 
     def _migrate(self, conn: Connection) -> None:
         inspector = sa.inspect(conn)
