@@ -275,13 +275,14 @@ class _Objective:
         report = check(design, s.standards, fidelity="fast")
         fast_load = loads(report)
         trial.set_user_attr("fast_load", fast_load)
-        bias = fe_bias(trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        done = trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        bias = fe_bias(done)
         screened = corrected(constraints(report), fast_load, bias)
         if bias:
             trial.set_user_attr("fe_bias", bias)
         failed = [r.name for r in report.failed_rows]
         if s.fidelity == "fe" and all(v <= 0 for v in screened.values()) \
-                and self._promising(trial, values):
+                and self._promising(done, values):
             report = check(design, s.standards, fidelity="fe", mesh_size_m=s.mesh_size_m,
                            workers=self.fe_workers)
             # Strict JSON (no Infinity) so that every Optuna tool can read it back.
@@ -298,9 +299,9 @@ class _Objective:
         trial.set_user_attr("failed", failed)
         return values
 
-    def _promising(self, trial: optuna.Trial, values: list[float]) -> bool:
-        """Could this design improve on the FE-confirmed best, and is there FE budget left?"""
-        done = trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    def _promising(self, done: list[FrozenTrial], values: list[float]) -> bool:
+        """Could this design improve on the FE-confirmed best of the ``done`` trials, and is
+        there FE budget left?"""
         if sum(t.user_attrs.get("fidelity") == "fe" for t in done) >= self.study.fe_checks:
             return False
         front = [t.values for t in _confirmed(done, "fe")]
