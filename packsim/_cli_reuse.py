@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -178,11 +179,10 @@ def _forecast(args: argparse.Namespace) -> int:
 
     design = load_design(args.design)
     baseline = load_design(args.baseline) if args.baseline else None
-    default = TripProfile.default()
-    profile = TripProfile(args.drops_per_trip if args.drops_per_trip is not None
-                          else default.drops_per_trip,
-                          args.drop_height if args.drop_height is not None else default.drop_height_m,
-                          args.rh if args.rh is not None else default.max_rh_pct)
+    given = {"drops_per_trip": args.drops_per_trip, "drop_height_m": args.drop_height,
+             "max_rh_pct": args.rh}
+    profile = dataclasses.replace(TripProfile.default(),
+                                  **{k: v for k, v in given.items() if v is not None})
     result = forecast(design, args.standard or list(DEFAULT_STANDARDS), profile,
                       baseline=baseline, horizon=args.horizon)
     data = result.to_dict()
@@ -197,9 +197,7 @@ def _forecast(args: argparse.Namespace) -> int:
         f"up to {profile.max_rh_pct:g} % RH",
         f"life              {life} trips ({data['checks']} checks)",
         "fails first       " + ("-" if row is None else
-                                " ".join(filter(None, (row["standard"], row["test"],
-                                                       row["criterion"], row["condition"])))
-                                + f": {row['achieved']} ({row['requirement']})"),
+                                f"{row['name']}: {row['achieved']} ({row['requirement']})"),
         f"per trip          {data['mass_per_trip_kg']:.3f} kg, "
         f"{data['co2e_per_trip_kg']:.3f} kg CO2e",
     ]

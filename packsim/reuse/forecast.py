@@ -127,7 +127,7 @@ class LifeForecast:
         return {
             "design": self.design_name, "trips": self.trips, "censored": self.censored,
             "failing_row": None if row is None else {
-                "standard": row.standard, "test": row.test, "clause": row.clause,
+                "name": row.name, "standard": row.standard, "test": row.test, "clause": row.clause,
                 "criterion": row.criterion, "condition": row.condition,
                 "achieved": row.achieved, "requirement": row.requirement},
             "packaging_mass_kg": self.packaging_mass_kg, "co2e_kg": self.co2e_kg,
