@@ -10,7 +10,7 @@ from .temperature import TEMPERATURE_RANGE_C
 
 
 def argument(convert: Callable[[str], Any], what: str, accept: Callable[[Any], bool],
-              requirement: str) -> Callable[[str], Any]:
+             requirement: str) -> Callable[[str], Any]:
     """An argparse ``type``: ``convert`` the text (else "expected ``what``"), then ``accept``
     the value (else "expected ``requirement``")."""
     def parse(text: str) -> Any:

@@ -9,11 +9,14 @@ panels run glue flap, length, width, length, width (:class:`packsim.RscBlank`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import ezdxf
 import numpy as np
 
 from .fefco import RscBlank
+
+if TYPE_CHECKING:
+    import ezdxf
 
 #: Layer names of a blank: the die cuts along CUT and scores along CREASE.
 CUT, CREASE, OUTLINE, CAVITY, NOTES = "CUT", "CREASE", "OUTLINE", "CAVITY", "NOTES"
@@ -44,6 +47,8 @@ def blank_lines(blank: RscBlank) -> tuple[list[tuple[float, float]], list[tuple[
 
 
 def _document(layers: dict[str, int]) -> ezdxf.document.Drawing:
+    import ezdxf  # 0.3 s to import: only when a drawing is written, not by every packsim command
+
     doc = ezdxf.new("R2010", units=ezdxf.units.MM)
     for name, color in layers.items():
         doc.layers.add(name, color=color)
