@@ -367,22 +367,12 @@ class Ledger:
             known = None
             problems = []
             for i, r in enumerate(records):
-                where = f"trip {i + 1}" if len(records) > 1 else "trip"
+                where = f"trip {i + 1}." if len(records) > 1 else "trip."
                 unit = units.get(r.serial)
                 if unit is None:
                     known = _serials(conn) if known is None else known
-                    problems.append(Problem(f"{where}.serial", r.serial,
-                                            "unknown unit" + _hint(r.serial, known)))
-                    continue
-                shipped = _date(r.shipped)
-                if shipped < unit.commissioned:
-                    problems.append(Problem(f"{where}.shipped", shipped.isoformat(),
-                                            f"before the unit was commissioned "
-                                            f"({unit.commissioned.isoformat()})"))
-                if unit.retired is not None:
-                    problems.append(Problem(f"{where}.serial", r.serial,
-                                            f"retired on {unit.retired.isoformat()} "
-                                            f"({unit.retire_cause}); a retired unit cannot ship"))
+                problems += _lifecycle(unit, r.serial, r.shipped, "shipped", where,
+                                       "a retired unit cannot ship", known)
                 bad = [h for h in r.drops_m if not (isinstance(h, int | float) and h >= 0
                                                      and math.isfinite(h))]
                 if bad:
@@ -413,17 +403,10 @@ class Ledger:
                     extra: Callable[[Any], list[Problem]] = lambda unit: []):
         def check(conn: Connection) -> list[Problem]:
             unit = self._unit_rows(conn, [serial], lock=True).get(serial)
-            if unit is None:
-                return [Problem("serial", serial, "unknown unit" + _hint(serial, _serials(conn)))]
-            problems = extra(unit)
-            if _date(on) < unit.commissioned:
-                problems.append(Problem("date", _date(on).isoformat(), f"{what} before the unit "
-                                        f"was commissioned ({unit.commissioned.isoformat()})"))
-            if unit.retired is not None:
-                problems.append(Problem("serial", serial, f"retired on "
-                                        f"{unit.retired.isoformat()}; nothing more can be "
-                                        f"recorded for it"))
-            return problems
+            known = _serials(conn) if unit is None else None
+            lifecycle = _lifecycle(unit, serial, on, what, "", "nothing more can be recorded "
+                                   "for it", known, date_field="date")
+            return lifecycle if unit is None else extra(unit) + lifecycle
         return check
 
     def inspect(self, serial: str, on: dt.date, passed: bool, note: str = "") -> None:
@@ -478,6 +461,27 @@ def _date(value: dt.date | str) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise LedgerError([Problem("date", value, "expected a date as YYYY-MM-DD")]) from None
+
+
+def _lifecycle(unit: Any, serial: str, on: dt.date | str, what: str, where: str,
+               after_retirement: str, serials: list[str] | None,
+               date_field: str | None = None) -> list[Problem]:
+    """The problems of recording what happened to ``serial`` on ``on`` (``what``: shipped,
+    inspected, ...): an unknown unit (``serials``: the known ones), a date before it was
+    commissioned, a unit retired already. Fields are prefixed with ``where``."""
+    if unit is None:
+        return [Problem(f"{where}serial", serial, "unknown unit" + _hint(serial, serials or []))]
+    problems = []
+    day = _date(on)
+    if day < unit.commissioned:
+        problems.append(Problem(f"{where}{date_field or what}", day.isoformat(),
+                                f"{what} before the unit was commissioned "
+                                f"({unit.commissioned.isoformat()})"))
+    if unit.retired is not None:
+        problems.append(Problem(f"{where}serial", serial, f"retired on "
+                                f"{unit.retired.isoformat()} ({unit.retire_cause}); "
+                                f"{after_retirement}"))
+    return problems
 
 
 def _hint(serial: str, serials: list[str]) -> str:
