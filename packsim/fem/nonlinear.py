@@ -5,9 +5,9 @@ hourglass modes that one point cannot see get the linear stiffness of the incomp
 element: K_hg = K_bubble - K_one_point. On a box, K_hg vanishes on the 12 linear displacement
 fields, so it lives on the other 12: the four hourglass patterns (xy, yz, zx, xyz sign vectors of
 the corners, the same for every box) times the three components. Each element kind (material
-and box size) keeps that 12 x 12 block, a quarter of the data of its 24 x 24 matrix. For a linear material the sum is
-exactly the incompatible-mode element (tested), so the stabilisation is physical, not a tuning
-knob.
+and box size) keeps that 12 x 12 block, a quarter of the data of its 24 x 24 matrix. For a
+linear material the sum is exactly the incompatible-mode element (tested), so the stabilisation
+is physical, not a tuning knob.
 
 Foams follow :class:`packsim.FoamLaw` along each principal strain (foams crush with a plastic
 Poisson ratio near zero, so principal directions decouple); tension is linear with the initial
