@@ -45,7 +45,7 @@ from .compliance import ComplianceReport, check
 from .design import Design
 from .reuse import LifeForecast, forecast
 from .errors import PacksimInputError, Problem
-from ._database import missing_driver
+from ._database import missing_driver, sqlite_transactions
 from ._database import shown_url as _shown
 from .study import Study, Variable, load_study
 from .study_plots import plot_study
@@ -130,15 +130,20 @@ def _storage(url: str) -> RDBStorage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats
-            return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=_HEARTBEAT_S,
-                              grace_period=_GRACE_S,
-                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
-                                  max_retry=1))
+            storage = RDBStorage(url, engine_kwargs=engine, heartbeat_interval=_HEARTBEAT_S,
+                                 grace_period=_GRACE_S,
+                                 heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
+                                     max_retry=1))
     except ModuleNotFoundError as exc:
         raise StorageError([Problem("storage", _shown(url), missing_driver(exc))]) from None
     except Exception as exc:  # SQLAlchemy: bad URL, server down, wrong password
         raise StorageError([Problem("storage", _shown(url),
                                     f"cannot open it: {exc}".splitlines()[0])]) from None
+    if url.startswith("sqlite"):
+        # Optuna reads a queued trial as waiting, then marks it running; unless both happen in one
+        # transaction, two workers can take the same trial (and one then fails to finish it).
+        sqlite_transactions(storage.engine, lambda conn: True)
+    return storage
 
 
 class StorageError(PacksimInputError):

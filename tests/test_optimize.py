@@ -1,5 +1,6 @@
 """Optimisation studies: study files, constrained search, resumption, parallel workers."""
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ from helpers import block_design_dict, drop_standard_toml
 
 import packsim
 from packsim.cli import main
-from packsim.optimization import constraints, optimize
+from packsim.optimization import _storage, constraints, optimize
 from packsim.study import StudyError, load_study
 
 STUDY = '''
@@ -151,6 +152,29 @@ def test_two_workers_on_one_storage_count_every_trial_once(tmp_path):
     finished = [t for t in stored.trials if t.state.is_finished()]
     assert len({t.number for t in finished}) == len(finished) >= 10
     assert not [t for t in stored.trials if t.state == optuna.trial.TrialState.RUNNING]
+
+
+def _ask_all(url: str, n: int, out) -> None:
+    study = optuna.load_study(study_name="queue", storage=_storage(url))
+    out.put([study.ask().number for _ in range(n)])
+
+
+def test_two_workers_never_take_the_same_queued_trial(tmp_path):
+    """Queued trials (the base design is one) are handed out once: a worker reading a trial as
+    waiting and marking it running must not interleave with another doing the same."""
+    url = f"sqlite:///{tmp_path / 'queue.db'}"
+    study = optuna.create_study(study_name="queue", storage=_storage(url))
+    for x in range(150):
+        study.enqueue_trial({"x": x})
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    workers = [context.Process(target=_ask_all, args=(url, 100, out)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    taken = [n for _ in workers for n in out.get(timeout=120)]
+    for w in workers:
+        w.join()
+    assert len(taken) == 200 and len(set(taken)) == 200
 
 
 def test_a_killed_study_resumes_without_losing_or_repeating_a_trial(tmp_path):

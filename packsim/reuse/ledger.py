@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from .._database import missing_driver, shown_url
+from .._database import missing_driver, shown_url, sqlite_transactions
 from ..errors import PacksimInputError, Problem, did_you_mean
 from .degradation import PARTS, Repair, Trip
 
@@ -189,17 +189,11 @@ def _engine(url: str) -> Engine:
     engine = sa.create_engine(url, connect_args={"timeout": 60})
 
     @sa.event.listens_for(engine, "connect")
-    def _autocommit_driver(dbapi_connection, _record):
-        # Let SQLAlchemy's "begin" below issue BEGIN itself (pysqlite would defer it).
-        dbapi_connection.isolation_level = None
+    def _foreign_keys(dbapi_connection, _record):
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
 
-    @sa.event.listens_for(engine, "begin")
-    def _begin(conn):
-        # Writers take the write lock at the start: two writers queue instead of deadlocking.
-        writing = conn.get_execution_options().get("write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
-
+    # Writers take the write lock at the start: two writers queue instead of deadlocking.
+    sqlite_transactions(engine, lambda conn: conn.get_execution_options().get("write", False))
     return engine
 
 
