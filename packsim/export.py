@@ -160,9 +160,14 @@ def _write_drawings(design: Design, out: Path) -> dict[str, Path]:
     return files
 
 
+#: Elevation and azimuth of the rendered views, degrees.
+_VIEW = (30.0, -60.0)
+
+
 def _render(parts: list[Part], title: str) -> str:
     """A PNG (base64) of ``parts``, shaded, in an isometric view."""
-    from matplotlib.colors import LightSource
+    import trimesh
+    from matplotlib.colors import LightSource, to_rgb
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection
 
     colours = {"container": "#c8a26b", "insert": "#9ecae1", "divider": "#bdbdbd",
@@ -172,14 +177,30 @@ def _render(parts: list[Part], title: str) -> str:
     low = np.min([p.mesh.bounds[0] for p in parts], axis=0) * _MM
     high = np.max([p.mesh.bounds[1] for p in parts], axis=0) * _MM
     light = LightSource(azdeg=225, altdeg=45)
+    elev, azim = np.radians(_VIEW)
+    towards_eye = np.array([np.cos(elev) * np.cos(azim), np.cos(elev) * np.sin(azim), np.sin(elev)])
+    triangles, shaded = [], []
     for p in parts:
-        ax.add_collection3d(Poly3DCollection(p.mesh.triangles * _MM, facecolors=colours[p.role],
-                                             edgecolor="none", shade=True, lightsource=light))
+        # Matplotlib paints triangles back to front by their mean depth, within one collection
+        # only (collections are painted whole): all parts go into one. Long triangles are
+        # misordered, so faces turned away are dropped (they are hidden on a closed part) and the
+        # rest split to a tenth of the part's size. Edges in the face colour hide the seams that
+        # antialiasing leaves between neighbouring triangles.
+        vertices, faces = trimesh.remesh.subdivide_to_size(p.mesh.vertices, p.mesh.faces,
+                                                           max_edge=p.mesh.scale / 10)
+        mesh = trimesh.Trimesh(vertices, faces, process=False)
+        front = mesh.face_normals @ towards_eye > 0
+        brightness = 0.45 + 0.55 * light.shade_normals(mesh.face_normals[front], fraction=1.0)
+        triangles.append(mesh.triangles[front] * _MM)
+        shaded.append(np.clip(to_rgb(colours[p.role]) * brightness[:, None], 0.0, 1.0))
+    colour = np.concatenate(shaded)
+    ax.add_collection3d(Poly3DCollection(np.concatenate(triangles), facecolors=colour,
+                                         edgecolors=colour, linewidths=0.3))
     ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), zlim=(low[2], high[2]))
     ax.set_box_aspect(high - low)
     ax.set_axis_off()
     ax.set_title(title, fontsize=9)
-    ax.view_init(elev=30, azim=-60)
+    ax.view_init(elev=_VIEW[0], azim=_VIEW[1])
     return png(fig)
 
 
