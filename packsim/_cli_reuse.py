@@ -114,15 +114,20 @@ def _retire(args: argparse.Namespace) -> int:
 
 
 def _remaining(standards: list[str]):
-    """A unit's forecast trips left; a line on stderr per unit (a fleet takes a while)."""
+    """A unit's forecast trips left; a line on stderr per unit (a fleet takes a while). Units of
+    one design with the same history (shipped alike, nothing recorded) share one forecast."""
     import sys
 
     from .reuse import forecast
 
+    known: dict[tuple, int] = {}
+
     def remaining(unit) -> int:
-        trips = forecast(unit.design(), standards, history=unit.history).trips
-        print(f"forecast {unit.serial}: {trips} trips left", file=sys.stderr, flush=True)
-        return trips
+        key = (unit.design_toml, unit.history)
+        if key not in known:
+            known[key] = forecast(unit.design(), standards, history=unit.history).trips
+        print(f"forecast {unit.serial}: {known[key]} trips left", file=sys.stderr, flush=True)
+        return known[key]
 
     return remaining
 

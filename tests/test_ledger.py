@@ -220,6 +220,34 @@ def test_the_reuse_commands(tmp_path, capsys):
     assert "packsim reuse init" in capsys.readouterr().err
 
 
+def test_fleet_status_forecasts_each_distinct_history_once(tmp_path, capsys, monkeypatch):
+    db = str(tmp_path / "fleet.db")
+    design = str(REFERENCE_DESIGNS[1])
+    assert main(["reuse", "init", "--ledger", db]) == 0
+    for serial in ("B-1", "B-2", "B-3"):
+        assert main(["reuse", "register", serial, design, "--commissioned", "2026-01-01",
+                     "--ledger", db]) == 0
+    batch = tmp_path / "trips.csv"
+    batch.write_text("serial,date,route,drops_m,max_rh_pct\nB-1,2026-02-01,Lyon,,50\n"
+                     "B-2,2026-02-01,Lyon,,50\nB-3,2026-02-01,Lyon,1.2 1.2,50\n")
+    assert main(["reuse", "trip", "--batch", str(batch), "--ledger", db]) == 0
+    histories, original = [], reuse.forecast
+
+    def counted(design, standards, profile=None, history=(), **kwargs):
+        histories.append(history)
+        return original(design, standards, profile, history=history, **kwargs)
+
+    monkeypatch.setattr(packsim.reuse, "forecast", counted)
+    capsys.readouterr()
+    assert main(["reuse", "status", "--json", "--ledger", db]) == 0
+    captured = capsys.readouterr()
+    assert len(histories) == 2  # B-1 and B-2 were shipped alike
+    lines = [line for line in captured.err.splitlines() if line.startswith("forecast ")]
+    assert [line.split(":")[0] for line in lines] == ["forecast B-1", "forecast B-2", "forecast B-3"]
+    assert lines[0].split(":")[1] == lines[1].split(":")[1]
+    assert '"in_service": 3' in captured.out
+
+
 def test_packsim_reuse_is_in_the_public_api():
     assert packsim.reuse.forecast is reuse.forecast
 
