@@ -23,12 +23,18 @@ TARGETS = (45_000, 200_000)
 
 
 def _mesh_size_for(design, target: int) -> float:
-    from packsim.fem.mesh import package_mesh
+    from packsim.fem.mesh import MeshSizeError, package_mesh
+
+    def too_fine(size: float) -> bool:
+        try:
+            return package_mesh(design, size).dofs > target
+        except MeshSizeError:
+            return True
 
     lo, hi = 0.001, 0.05
     for _ in range(30):
         mid = (lo * hi) ** 0.5
-        if package_mesh(design, mid).dofs > target:
+        if too_fine(mid):
             lo = mid
         else:
             hi = mid

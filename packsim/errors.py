@@ -58,6 +58,10 @@ class PacksimInputError(ValueError):
         self.problems = tuple(problems)
         super().__init__(self._message())
 
+    def __reduce__(self):
+        # Rebuilt from its problems, not its message, when it comes back from a worker process.
+        return type(self), (self.problems,)
+
     def _message(self) -> str:
         files = {p.file for p in self.problems if p.file}
         where = f" {next(iter(files))}" if len(files) == 1 else ""

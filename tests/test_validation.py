@@ -1,5 +1,6 @@
 """Broken design files: every problem is named in one error; the CLI exits 2 without a traceback."""
 
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -7,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from packsim import Design, DesignError, load_design
+from packsim.cli import main
+from packsim.errors import Problem
+from packsim.fem.mesh import MAX_DOFS, MeshSizeError, package_mesh
 
 from helpers import block_design_dict
 
@@ -110,3 +114,25 @@ def test_cli_reports_toml_syntax_errors_with_the_line(tmp_path):
     result = _cli("info", str(path))
     assert result.returncode == 2
     assert "line 2" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_input_errors_survive_the_trip_back_from_a_worker_process():
+    # FE checks run in worker processes: an input error there must reach the user as itself.
+    error = DesignError([Problem("insert.material", "unobtainium", "a material id", "a.toml"),
+                         Problem("product.rows", 0, "an integer >= 1", "a.toml")])
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is DesignError and again.problems == error.problems
+    assert str(again) == str(error)
+
+
+def test_an_element_size_that_would_fill_the_memory_is_refused_before_meshing(capsys):
+    design = Design.from_dict(block_design_dict())
+    with pytest.raises(MeshSizeError) as err:
+        package_mesh(design, 1e-4)
+    (problem,) = err.value.problems
+    assert problem.field == "mesh_size_m" and f"{MAX_DOFS:,}" in problem.expected
+    suggested = float(problem.expected.split("try ")[1].split(" mm")[0]) * 1e-3
+    assert package_mesh(design, suggested).dofs <= MAX_DOFS
+    path = Path(__file__).parents[1] / "geometries" / "a-21700-eps-rsc.toml"
+    assert main(["drop", str(path), "--mesh-size", "0.0002"]) == 2
+    assert "mesh_size_m" in capsys.readouterr().err

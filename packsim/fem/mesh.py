@@ -15,12 +15,24 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .._cited import load_cited_entries, load_packaged
+from ..errors import PacksimInputError, Problem
 from ..temperature import library_at
 from .grid import StructuredGrid
 from .hex8 import isotropic_voigt
 
 if TYPE_CHECKING:
     from ..design import Design
+
+#: Largest model built. The static model holds about 4 kB per degree of freedom (0.77 GB at 183k
+#: DOFs, benchmarks/compression.py), so this is about 8 GB; an explicit drop of it would take hours.
+MAX_DOFS = 2_000_000
+
+
+class MeshSizeError(PacksimInputError):
+    """The requested element size would give a model too large to build."""
+
+    what = "mesh size"
+
 
 #: Part groups of a package model, in material-index order.
 PARTS = ("container", "insert", "dividers", "cells")
@@ -72,10 +84,19 @@ def _breakpoints(values: list[float], protected: list[float], merge_m: float) ->
     return np.array([v for v, _ in keep])
 
 
+def _pieces(points: np.ndarray, size: float) -> np.ndarray:
+    """Elements in each interval between ``points`` for the largest edge ``size``."""
+    return np.maximum(1, np.ceil(np.diff(points) / size - 1e-9)).astype(int)
+
+
+def _dofs(lines: list[np.ndarray], size: float) -> int:
+    """Degrees of freedom of the grid through ``lines`` (per axis) at element size ``size``."""
+    return 3 * math.prod(int(_pieces(c, size).sum()) + 1 for c in lines)
+
+
 def _subdivide(points: np.ndarray, size: float) -> np.ndarray:
     out = [points[:1]]
-    for a, b in zip(points[:-1], points[1:]):
-        n = max(1, math.ceil((b - a) / size - 1e-9))
+    for a, b, n in zip(points[:-1], points[1:], _pieces(points, size)):
         out.append(np.linspace(a, b, n + 1)[1:])
     return np.concatenate(out)
 
@@ -123,6 +144,16 @@ def package_mesh(design: Design, mesh_size_m: float | None = None,
         lines.append(_breakpoints(inner_lines, walls[axis], merge))
     z_lines = [lo[2] + ins[2], *[v for pair in layers for v in pair], *[v for pair in dividers for v in pair]]
     lines.append(_breakpoints(z_lines, walls[2], merge))
+    # Count before building: a size typed in the wrong unit would otherwise fill the memory.
+    dofs = _dofs(lines, mesh_size_m)
+    if dofs > MAX_DOFS:
+        smallest = mesh_size_m * (dofs / MAX_DOFS) ** (1 / 3)
+        while _dofs(lines, math.ceil(smallest * 1e4) / 1e4) > MAX_DOFS:
+            smallest *= 1.02
+        raise MeshSizeError([Problem("mesh_size_m", mesh_size_m,
+                                     f"an element size that gives at most {MAX_DOFS:,} degrees of "
+                                     f"freedom; this one gives about {dofs:,} (try "
+                                     f"{math.ceil(smallest * 1e4) / 10:.1f} mm or more)")])
     xs, ys, zs = (_subdivide(c, mesh_size_m) for c in lines)
 
     grid_shape = (len(xs) - 1, len(ys) - 1, len(zs) - 1)
