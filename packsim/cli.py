@@ -207,6 +207,11 @@ def _report(args: argparse.Namespace) -> int:
     if source.suffix == ".toml":
         from .optimization import study_result
 
+        if _is_design_file(source):
+            raise PacksimInputError([Problem("", str(source), (
+                "a design file; report on its check instead: "
+                f"'packsim check {source} --json report.json', then 'packsim report report.json "
+                f"--out {args.out} --design {source}'"), str(source))])
         subject: Any = study_result(source)
     else:
         try:
@@ -220,6 +225,17 @@ def _report(args: argparse.Namespace) -> int:
                                              "drop result with its time histories", str(source))])
     print(write_report(subject, args.out, design))
     return EXIT_OK
+
+
+def _is_design_file(path: Path) -> bool:
+    """Whether ``path`` reads as a design file (a product, and nothing of a study)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # the study loader reports it
+    return "product" in data and not {"objectives", "variable", "design"} & set(data)
 
 
 EXIT_FAIL = 1

@@ -105,3 +105,5 @@ def test_report_refuses_what_it_cannot_read(tmp_path, capsys):
     path = _study_files(tmp_path, name="never")  # a study not run yet
     assert main(["report", str(path), "--out", str(tmp_path / "z.html")]) == 2
     assert "packsim optimize" in capsys.readouterr().err
+    assert main(["report", str(REFERENCE_DESIGNS[0]), "--out", str(tmp_path / "d.html")]) == 2
+    assert "packsim check" in capsys.readouterr().err and not (tmp_path / "d.html").exists()
