@@ -11,6 +11,7 @@ from helpers import block_design_dict
 
 import packsim
 from packsim import cushion
+from packsim import drop as drop_module
 from packsim.drop import plot_pulse, simulate_drop
 from packsim.orientation import OrientationError
 from packsim.stacking import G_N
@@ -140,3 +141,14 @@ def test_cli_drop_rejects_a_negative_height(capsys):
     with pytest.raises(SystemExit) as info:
         main(["drop", str(GEOMETRIES / "a-21700-eps-rsc.toml"), "--height", "-1"])
     assert info.value.code == 2
+
+
+def test_a_drop_whose_energy_balance_fails_is_run_again_with_a_smaller_step(block, monkeypatch):
+    normal = simulate_drop(block, 0.5, "bottom", mesh_size_m=MESH)
+    defaults = drop_module._defaults()
+    # 1.2 x the critical step: the first run blows up (energy error ~1e7), the retry must not.
+    monkeypatch.setattr(drop_module, "_defaults", lambda: {**defaults, "courant": 1.2})
+    retried = simulate_drop(block, 0.5, "bottom", mesh_size_m=MESH)
+    assert retried.stats["courant"] == defaults["retry_courant"] < normal.stats["courant"]
+    assert retried.energy_error < 0.01
+    assert retried.max_peak_g == pytest.approx(normal.max_peak_g, rel=0.01)
