@@ -370,12 +370,16 @@ def _run_worker(study: Study, url: str, n_trials: int, fe_workers: int,
                     if confirmed else "no confirmed design yet")
             progress(_line(trial, study.objectives, best))
 
-    done = len(target.get_trials(deepcopy=False, states=_DONE))
-    if done >= n_trials:
-        return
-    target.optimize(_Objective(study, fe_workers), n_trials=n_trials - done,
-                    callbacks=[MaxTrialsCallback(n_trials, states=_DONE), report],
-                    gc_after_trial=False)
+    while (done := len(target.get_trials(deepcopy=False, states=_DONE))) < n_trials:
+        try:
+            target.optimize(_Objective(study, fe_workers), n_trials=n_trials - done,
+                            callbacks=[MaxTrialsCallback(n_trials, states=_DONE), report],
+                            gc_after_trial=False)
+            return
+        except optuna.exceptions.UpdateFinishedTrialError:
+            # Another worker took this one's trial for dead (its heartbeat came late, e.g. on a
+            # busy SQLite file) and queued it again: that copy will be run; this worker goes on.
+            continue
 
 
 def _best(study: Study, trials: list[FrozenTrial], fidelity: str) -> tuple[Candidate, ...]:

@@ -177,6 +177,26 @@ def test_two_workers_never_take_the_same_queued_trial(tmp_path):
     assert len(taken) == 200 and len(set(taken)) == 200
 
 
+def test_a_worker_whose_trial_was_taken_for_dead_carries_on(tmp_path, monkeypatch):
+    """When another worker fails a trial whose heartbeat came late, the worker that was running it
+    cannot finish it (Optuna raises); it drops that result and goes on with the study."""
+    original, calls = optuna.study.Study.optimize, []
+
+    def late_once(self, func, n_trials=None, **kwargs):
+        calls.append(n_trials)
+        if len(calls) == 1:
+            original(self, func, n_trials=1, **kwargs)
+            raise optuna.exceptions.UpdateFinishedTrialError("Trial#1 has already finished")
+        return original(self, func, n_trials=n_trials, **kwargs)
+
+    monkeypatch.setattr(optuna.study.Study, "optimize", late_once)
+    path = _study_files(tmp_path, name="late", trials=4)
+    result = optimize(load_study(path))
+    assert len(calls) == 2 and calls[1] == 3  # the second call asks only for what is missing
+    stored = optuna.load_study(study_name="late", storage=result.storage).trials
+    assert sum(t.state == optuna.trial.TrialState.COMPLETE for t in stored) >= 4
+
+
 def test_a_killed_study_resumes_without_losing_or_repeating_a_trial(tmp_path):
     path = _study_files(tmp_path, name="killed", trials=400)
     storage = f"sqlite:///{tmp_path / 'out' / 'killed' / 'study.db'}"
