@@ -18,6 +18,8 @@ dividers, cells). Modelling choices:
   contact whose springs are scaled to each node's mass so that they never limit the time step.
 - **Accelerations** are what an accelerometer on the cell reads (specific force, in g: 0 in free
   fall, 1 at rest), low-pass filtered with an SAE J211-1 CFC filter (class in ``data/fe.toml``).
+- **Time step**: a fraction of the critical step (``data/fe.toml``); a run whose energy balance
+  fails (an instability) is made again with a smaller fraction, so none is reported.
 
 The model is small-strain and small-rotation: fine for the impact of a flat drop; for edge and
 corner drops the package's rotation during the pulse (a few degrees) is linearised.
