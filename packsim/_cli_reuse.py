@@ -13,17 +13,12 @@ from typing import Any
 from ._arguments import argument, positive_int
 from .design import load_design
 from .errors import PacksimInputError, Problem
+from .reuse.degradation import PARTS
 
 DEFAULT_LEDGER = "reuse-ledger.db"
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
-
-
+_date = argument(dt.date.fromisoformat, "a date as YYYY-MM-DD", lambda v: True, "")
 _height = argument(float, "a drop height in m", lambda v: v >= 0, "a drop height >= 0 m")
 _humidity = argument(float, "a relative humidity in %", lambda v: 0 <= v <= 100,
                       "a relative humidity in [0, 100] %")
@@ -256,7 +251,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     cmd.add_argument("--result", choices=("pass", "fail"), required=True)
     cmd.set_defaults(run=_inspect)
     cmd = commands.add_parser("repair", parents=[ledger, on], help="record a replaced part")
-    cmd.add_argument("--part", choices=("container", "insert", "dividers"), required=True)
+    cmd.add_argument("--part", choices=PARTS, required=True)
     cmd.set_defaults(run=_repair)
     cmd = commands.add_parser("retire", parents=[ledger], help="take a unit out of service")
     cmd.add_argument("serial")
