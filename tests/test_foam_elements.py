@@ -2,6 +2,7 @@
 and a dropped block that agrees with the one-degree-of-freedom cushion model."""
 
 import math
+import multiprocessing
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from packsim import cushion
 from packsim.fem import StructuredGrid, isotropic_voigt
 from packsim.fem.explicit import drop_onto_floor, lumped_masses
-from packsim.fem.nonlinear import ElementForces
+from packsim.fem.nonlinear import ElementForces, JointForces
 from packsim.foam import FoamLaw
 from packsim.stacking import G_N
 
@@ -28,6 +29,32 @@ def test_one_point_rule_plus_hourglass_stiffness_is_the_incompatible_mode_elemen
     u = np.random.default_rng(1).standard_normal(grid.ndof) * 1e-3
     k_u = grid.stiffness() @ u
     assert np.abs(forces(u) - k_u).max() <= 1e-12 * np.abs(k_u).max()
+
+
+def _joint_minus_parts(u: np.ndarray) -> float:
+    """Largest difference between JointForces (its grids evaluated side by side on two threads)
+    and the same grids evaluated one after the other, each with its own crush history."""
+    def parts():
+        return [ElementForces(_grid(1e6, 0.0), {0: FoamLaw.of("pe-33")}),
+                ElementForces(_grid(2e9, 0.3, xs=(0, 0.01, 0.03)))]
+
+    joint, alone = JointForces(parts()), parts()
+    worst = 0.0
+    for scale in (0.1, 1.0, 0.5):  # loading, then unloading along the crushed history
+        expected = np.concatenate([p(x) for p, x in zip(alone, joint.split(scale * u))])
+        worst = max(worst, float(np.abs(joint(scale * u) - expected).max()))
+    return worst
+
+
+def test_grids_evaluated_side_by_side_give_the_same_forces_as_one_by_one():
+    sizes = ElementForces(_grid(1e6, 0.0)).grid.ndof + ElementForces(
+        _grid(2e9, 0.3, xs=(0, 0.01, 0.03))).grid.ndof
+    u = np.random.default_rng(2).standard_normal(sizes) * 1e-3
+    assert _joint_minus_parts(u) == 0.0
+    # A forked worker (parallel checks) starts without its parent's helper thread.
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        assert pool.apply(_joint_minus_parts, (u,)) == 0.0
 
 
 @pytest.mark.parametrize("name", ["eps-24", "epp-30", "pe-33"])

@@ -5,8 +5,10 @@ array expressions that is some hundred passes over element-sized arrays per step
 call overhead and a trip through memory; here each loop makes one pass with everything in
 registers. The loops are written like the formulas in :mod:`packsim.fem.nonlinear`.
 
-They run on one thread: on two cores, numba's worker threads measured slower, not faster, because
-they contend with the sparse mass solve between the force evaluations. Compiled code is cached
+Each call runs on one thread: on two cores, numba's parallel loops measured slower, not faster,
+because their worker threads contend with the sparse mass solve between the force evaluations.
+The loops release the GIL instead, so that the grids of a package (container, insert) are
+evaluated side by side (:class:`packsim.fem.nonlinear.JointForces`). Compiled code is cached
 beside the module on first use.
 """
 
@@ -18,7 +20,7 @@ from numba import njit
 from ..foam import _loading_tangent, _stress
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def kinematics(u, nodes, kind, gradients, patterns):
     """Centre strains (n, 3, 3), sym(sum_a u_a (x) dN_a/dx), and hourglass amplitudes (n, 12),
     ordered (pattern, component), sum_a Gamma_ap u_aj, in one pass over the corners.
@@ -47,7 +49,7 @@ def kinematics(u, nodes, kind, gradients, patterns):
     return strain, modes
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def add_element_forces(f, stress, modes, nodes, kind, gradients, volume, patterns,
                        hourglass):
     """f[dof of a, j] += V sum_i dN_a/dx_i sigma_ij + sum_p Gamma_ap (K_hg q)_pj, in place.
@@ -82,7 +84,7 @@ def add_element_forces(f, stress, modes, nodes, kind, gradients, volume, pattern
                             + p2 * resisted[8] + p3 * resisted[11])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def floor_pushes(push, height0, u, normal, stiffness):
     """Penalty pushes of a plane on nodes, in one pass: push[i] = k_i max(-d_i, 0) with
     d_i = height0[i] + u_i . n the node's height over the plane; returns the total push (N), the
@@ -104,7 +106,7 @@ def floor_pushes(push, height0, u, normal, stiffness):
     return total, energy, below
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def hourglass_energy(modes, kind, hourglass):
     """sum_e 1/2 q_e . K_hg q_e over the elements, J (arguments as :func:`add_element_forces`)."""
     total = 0.0
@@ -118,7 +120,7 @@ def hourglass_energy(modes, kind, hourglass):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _eigenvalues3(a, out):
     """Ascending eigenvalues of one symmetric 3 x 3 matrix into ``out`` (3,), by the
     trigonometric solution of the characteristic cubic."""
@@ -140,7 +142,7 @@ def _eigenvalues3(a, out):
     out[2] = high
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _spectral3(a, values, mapped, out):
     """sum_i f_i v_i v_i^T of one symmetric 3 x 3 matrix into ``out`` (see spectral_map)."""
     l1, l2, l3 = values[0], values[1], values[2]
@@ -166,7 +168,7 @@ def _spectral3(a, values, mapped, out):
             out[i, j] = value
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def symmetric_eigenvalues(a):
     """Ascending eigenvalues (n, 3) of symmetric 3 x 3 matrices (n, 3, 3), in closed form: no
     per-matrix LAPACK call."""
@@ -176,7 +178,7 @@ def symmetric_eigenvalues(a):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def spectral_map(a, values, mapped):
     """sum_i f(lambda_i) v_i v_i^T for symmetric ``a`` (n, 3, 3) with ascending eigenvalues
     ``values`` (n, 3) and f(lambda_i) = ``mapped`` (n, 3), without eigenvectors.
@@ -191,7 +193,7 @@ def spectral_map(a, values, mapped):
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def foam_stresses(out, strain, members, eps_max, law, cap, update):
     """Stresses of the foam elements ``members``: out[m] from strain[m], Pa.
 

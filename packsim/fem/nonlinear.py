@@ -20,6 +20,9 @@ stiffening) does not collapse.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -181,4 +184,22 @@ class JointForces:
         return sum(p.stored_energy(x) for p, x in zip(self.parts, self.split(u)))
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
-        return np.concatenate([p(x) for p, x in zip(self.parts, self.split(u))])
+        (first, u_first), *rest = zip(self.parts, self.split(u))
+        if not rest:
+            return first(u_first)
+        # The grids are independent and their kernels release the GIL: the first runs on a
+        # helper thread beside the others (measured on design (a): 1.30-1.45 -> 0.87-1.07 ms).
+        pending = _helper().submit(first, u_first)
+        others = [p(x) for p, x in rest]
+        return np.concatenate([pending.result(), *others])
+
+
+_HELPERS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _helper() -> ThreadPoolExecutor:
+    """One helper thread per process (a forked worker does not inherit its parent's threads)."""
+    pid = os.getpid()
+    if pid not in _HELPERS:
+        _HELPERS[pid] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="packsim-forces")
+    return _HELPERS[pid]
