@@ -26,7 +26,7 @@ from scipy.sparse.csgraph import connected_components
 from threadpoolctl import threadpool_limits
 
 from ..stacking import G_N
-from ._kernels import floor_pushes
+from ._kernels import floor_pushes, generalised_forces
 from .rigid import RigidBodies
 
 #: Fraction of the critical step 2 / omega_max (penalty springs closed) used. Contact switches
@@ -362,7 +362,6 @@ def integrate(
     gap, k_gap = model.contacts if model.contacts is not None else (None, None)
     gap_t = gap.T.tocsr() if gap is not None else None
     force = model.internal_force
-    n_carried = model.carried.size
 
     first_contact: list[np.ndarray] = []
 
@@ -371,11 +370,7 @@ def integrate(
         total, energy, below = floor_pushes(push, height0, u_now, normal, k_floor)
         if below and not first_contact:
             first_contact.append(np.flatnonzero(push > 0))
-        # T^T only selects the carried dofs: one gather instead of two sparse products.
-        nodal = np.multiply.outer(push, normal).ravel()
-        nodal -= f_int
-        f_q = weight.copy()
-        f_q[:n_carried] += nodal[model.carried]
+        f_q = generalised_forces(weight, push, normal, f_int, model.carried)
         if gap is not None:
             closed = np.minimum(gap @ q_now, 0.0)
             f_q += gap_t @ (-k_gap * closed)
