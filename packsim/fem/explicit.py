@@ -278,7 +278,7 @@ class ExplicitModel:
             push = self.floor_pushes(floor.normal)
             k_node = np.broadcast_to(floor.penalty_n_per_m, (len(self.points),))
             k_q = k_q + push @ sp.diags(k_node) @ push.T
-        k_q = sp.csc_matrix(k_q)
+        k_q = sp.csr_matrix(k_q)  # only multiplied: CSR does it without scattering
         op = spla.LinearOperator(k_q.shape, matvec=self.solve_mass, dtype=float)
         # A fixed start makes runs reproducible (ARPACK would start at random, and the step, hence
         # the number of steps, would change in the fourth digit); a later call, with springs
