@@ -76,6 +76,38 @@ def _ufunc(function):
     return vectorize(cache=True)(function.py_func)
 
 
+@_jit
+def _resilient_energy(eps, eps_max, x, w, e, plateau, ed, el, resilient, exponent, dissipative):
+    """Integral over [0, eps] of the resilient unloading stress sigma_L(s) (s / eps_max)^p, per
+    entry of the flat arrays: in closed form on the elastic line and the plateau, by the
+    Gauss-Legendre rule (x, w on [-1, 1]) on the densifying part. One compiled pass: a rule over
+    the whole range, broadcast as numpy ufuncs, cost 3.4 ms per energy sample of a PE insert and
+    straddled the kink at the yield strain."""
+    out = np.zeros(eps.size)
+    p = exponent
+    yield_strain = plateau / e if np.isfinite(plateau) else np.inf
+    for i in range(eps.size):
+        top, m = eps[i], eps_max[i]
+        if top <= 0.0 or m <= 0.0:
+            continue
+        scale = m ** -p
+        a = min(top, yield_strain)
+        total = e * a ** (p + 2.0) / (p + 2.0)
+        if top > yield_strain:
+            b = min(top, ed)
+            total += plateau * (b ** (p + 1.0) - yield_strain ** (p + 1.0)) / (p + 1.0)
+        total *= scale
+        if top > ed and top > yield_strain:
+            lo = max(ed, yield_strain)
+            half = 0.5 * (top - lo)
+            for k in range(x.size):
+                s = lo + half * (x[k] + 1.0)
+                total += half * w[k] * _unloading_stress(s, m, e, plateau, ed, el, resilient,
+                                                         exponent, dissipative)
+        out[i] = total
+    return out
+
+
 _loading_stress_ufunc = _ufunc(_loading_stress)
 _loading_tangent_ufunc = _ufunc(_loading_tangent)
 _unloading_stress_ufunc = _ufunc(_unloading_stress)
@@ -243,7 +275,8 @@ class FoamLaw:
         branch from ``eps_max``) to zero stress, J/m^3; arrays of any shape.
 
         Non-resilient: the triangle sigma^2 / (2 E_unload) under the straight unloading line;
-        resilient: Gauss-Legendre quadrature (``points``) of the unloading curve from 0.
+        resilient: the integral of the unloading curve from 0, exact on the elastic line and the
+        plateau, by Gauss-Legendre quadrature (``points``) where the foam densifies.
         """
         eps = np.maximum(np.asarray(eps, dtype=float), 0.0)
         eps_max = np.maximum(np.asarray(eps_max, dtype=float), eps)
@@ -251,9 +284,9 @@ class FoamLaw:
             return self.loading_energy(eps)
         if self.resilient:
             x, w = _legendre(points)
-            half = 0.5 * eps[..., None]
-            nodes = half * (x + 1.0)
-            return np.sum(w * self.unloading_stress(nodes, eps_max[..., None]), axis=-1) * half[..., 0]
+            eps, eps_max = np.broadcast_arrays(eps, eps_max)
+            return _resilient_energy(eps.ravel(), eps_max.ravel(), x, w,
+                                     *self.parameters).reshape(eps.shape)
         sigma = self.stress(eps, eps_max)
         return 0.5 * sigma**2 / self._unloading_modulus(eps_max)
 
