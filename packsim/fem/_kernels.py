@@ -121,6 +121,23 @@ def generalised_forces(weight, push, normal, f_int, carried):
 
 
 @njit(cache=True, nogil=True)
+def add_contact_forces(f, indptr, indices, data, stiffness, q):
+    """Unilateral penalty contacts with gaps G q (G in CSR: indptr, indices, data): adds
+    G^T (-k min(G q, 0)) to f in place, in one pass over G; returns the springs' energy, J."""
+    energy = 0.0
+    for r in range(indptr.size - 1):
+        gap = 0.0
+        for j in range(indptr[r], indptr[r + 1]):
+            gap += data[j] * q[indices[j]]
+        if gap < 0.0:
+            push = -stiffness[r] * gap
+            for j in range(indptr[r], indptr[r + 1]):
+                f[indices[j]] += data[j] * push
+            energy += 0.5 * stiffness[r] * gap * gap
+    return energy
+
+
+@njit(cache=True, nogil=True)
 def hourglass_energy(modes, kind, hourglass):
     """sum_e 1/2 q_e . K_hg q_e over the elements, J (arguments as :func:`add_element_forces`)."""
     total = 0.0

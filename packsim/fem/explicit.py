@@ -26,7 +26,7 @@ from scipy.sparse.csgraph import connected_components
 from threadpoolctl import threadpool_limits
 
 from ..stacking import G_N
-from ._kernels import floor_pushes, generalised_forces
+from ._kernels import add_contact_forces, floor_pushes, generalised_forces
 from .rigid import RigidBodies
 
 #: Fraction of the critical step 2 / omega_max (penalty springs closed) used. Contact switches
@@ -360,7 +360,9 @@ def integrate(
     k_floor = np.ascontiguousarray(np.broadcast_to(floor.penalty_n_per_m, (n_nodes,)), dtype=float)
     push = np.zeros(n_nodes)
     gap, k_gap = model.contacts if model.contacts is not None else (None, None)
-    gap_t = gap.T.tocsr() if gap is not None else None
+    if gap is not None:
+        gap = sp.csr_matrix(gap)
+        k_gap = np.ascontiguousarray(k_gap, dtype=float)
     force = model.internal_force
 
     first_contact: list[np.ndarray] = []
@@ -372,9 +374,7 @@ def integrate(
             first_contact.append(np.flatnonzero(push > 0))
         f_q = generalised_forces(weight, push, normal, f_int, model.carried)
         if gap is not None:
-            closed = np.minimum(gap @ q_now, 0.0)
-            f_q += gap_t @ (-k_gap * closed)
-            energy += 0.5 * float(k_gap @ (closed * closed))
+            energy += add_contact_forces(f_q, gap.indptr, gap.indices, gap.data, k_gap, q_now)
         return model.solve_mass(f_q), total, energy
 
     def step_size() -> float:
