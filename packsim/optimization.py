@@ -101,6 +101,14 @@ class StudyResult:
         heavier design already confirmed); the same as ``best`` with the ``fast`` policy.
     files : dict of str to Path
         Outputs written (best design, its report, figures).
+    fe_bias : dict of str to float
+        Per criterion, how much harsher FE judged it than the fast models (largest FE load /
+        fast load over the FE-checked trials, :func:`fe_bias`): the factor screening applies.
+    closest : Candidate or None
+        When no design passed: the one that came closest (smallest worst shortfall).
+    shortfall : tuple of (str, float or None) or None
+        The closest design's worst criterion and its load over the limit there (with the FE
+        bias applied to a fast-only trial); None for a failed rule that has no margin.
     """
 
     name: str
@@ -110,13 +118,20 @@ class StudyResult:
     trials: int
     screened: tuple[Candidate, ...] = ()
     files: dict[str, Path] = field(default_factory=dict)
+    fe_bias: dict[str, float] = field(default_factory=dict)
+    closest: Candidate | None = None
+    shortfall: tuple[str, float | None] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "storage": self.storage, "objectives": list(self.objectives),
                 "trials": self.trials,
                 "best": [_candidate_dict(c) for c in self.best],
                 "screened": [_candidate_dict(c) for c in self.screened],
-                "files": {k: str(v) for k, v in self.files.items()}}
+                "files": {k: str(v) for k, v in self.files.items()},
+                "fe_bias": dict(self.fe_bias),
+                "closest": None if self.closest is None else {
+                    **_candidate_dict(self.closest),
+                    "criterion": self.shortfall[0], "load_over_limit": self.shortfall[1]}}
 
 
 def _candidate_dict(c: Candidate) -> dict[str, Any]:
@@ -483,13 +498,34 @@ def study_result(study: Study | str | Path, storage: str | None = None) -> Study
     return _result(study, target, url)
 
 
+def _closest(study: Study, trials: list[FrozenTrial]
+             ) -> tuple[Candidate, tuple[str, float | None]] | None:
+    """The completed trial whose worst constraint is the smallest, with that criterion and its
+    load over the limit (None for a rule without a margin)."""
+    done = [t for t in trials if t.state == TrialState.COMPLETE and t.constraints]
+    if not done:
+        return None
+    worst = {t.number: max(t.constraints.items(), key=lambda kv: kv[1]) for t in done}
+    t = min(done, key=lambda t: (worst[t.number][1], t.values, t.number))
+    key, value = worst[t.number]
+    with_margin = t.user_attrs.get("fe_load") or t.user_attrs.get("fast_load") or {}
+    candidate = Candidate(t.number, Design.from_dict(t.user_attrs["design"]),
+                          dict(zip(study.objectives, t.values)), t.user_attrs["fidelity"],
+                          _feasible(t))
+    return candidate, (key, value + 1.0 if key in with_margin else None)
+
+
 def _result(study: Study, target: optuna.Study, url: str) -> StudyResult:
     trials = target.get_trials(deepcopy=False)
     best = _best(study, trials, study.fidelity)
     screened = _best(study, trials, "fast") if study.fidelity == "fe" else best
     files = _write_outputs(study, target, trials, best)
+    closest = None if best else _closest(study, trials)
     return StudyResult(study.name, url, study.objectives, best,
-                       sum(t.state in _DONE for t in trials), screened, files)
+                       sum(t.state in _DONE for t in trials), screened, files,
+                       fe_bias=fe_bias([t for t in trials if t.state == TrialState.COMPLETE]),
+                       closest=closest[0] if closest else None,
+                       shortfall=closest[1] if closest else None)
 
 
 def _write_outputs(study: Study, target: optuna.Study, trials: list[FrozenTrial],

@@ -13,7 +13,7 @@ from conftest import REFERENCE_DESIGNS
 from helpers import block_design_dict, drop_standard_toml
 
 import packsim
-from packsim.cli import main
+from packsim.cli import format_study, main
 from packsim.optimization import _storage, constraints, optimize
 from packsim.study import StudyError, load_study
 
@@ -102,6 +102,7 @@ def test_a_study_finds_a_lighter_design_that_passes_and_resumes_where_it_stopped
     result = optimize(study)  # the same command again: resumes up to the file's 12
     assert result.trials == 12
     (best,) = result.best
+    assert result.closest is None and result.shortfall is None  # only said when none passed
     assert best.objectives["packaging_mass_kg"] < base_mass
     assert packsim.check(best.design, study.standards).passed
     stored = optuna.load_study(study_name=study.name, storage=result.storage)
@@ -349,3 +350,14 @@ def test_once_fe_finds_the_fast_model_optimistic_screening_is_corrected(tmp_path
             assert load <= 1.0  # only designs passing the corrected screen went to FE
         else:
             assert t.constraints[key] == pytest.approx(load - 1.0)
+    # The summary says how optimistic the fast models were, and which design came closest.
+    fe_trials = [t for t in trials if "fe_load" in t.user_attrs]
+    assert result.fe_bias[key] == pytest.approx(max(
+        t.user_attrs["fe_load"][key] / t.user_attrs["fast_load"][key] for t in fe_trials))
+    summary = format_study(result)
+    assert f"FE / fast         {key} {result.fe_bias[key]:.2f}x" in summary
+    assert not result.best  # in 10 trials (seed 4) FE confirms none
+    worst = max(max(t.constraints.values()) for t in trials if t.number == result.closest.trial)
+    assert worst == min(max(t.constraints.values()) for t in trials if t.constraints)
+    criterion, load = result.shortfall
+    assert load is not None and load > 1.0 and f"{criterion} at {load:.2f}x its limit" in summary
