@@ -3,12 +3,13 @@ and a dropped block that agrees with the one-degree-of-freedom cushion model."""
 
 import math
 import multiprocessing
+import os
 
 import numpy as np
 import pytest
 
 from packsim import cushion
-from packsim.fem import StructuredGrid, isotropic_voigt
+from packsim.fem import StructuredGrid, isotropic_voigt, nonlinear
 from packsim.fem.explicit import drop_onto_floor, lumped_masses
 from packsim.fem.nonlinear import ElementForces, JointForces
 from packsim.foam import FoamLaw
@@ -51,10 +52,13 @@ def test_grids_evaluated_side_by_side_give_the_same_forces_as_one_by_one():
         _grid(2e9, 0.3, xs=(0, 0.01, 0.03))).grid.ndof
     u = np.random.default_rng(2).standard_normal(sizes) * 1e-3
     assert _joint_minus_parts(u) == 0.0
-    # A forked worker (parallel checks) starts without its parent's helper thread.
+    # A worker process (parallel FE checks, study workers) shares the cores with its siblings:
+    # it evaluates the grids one by one, with the same result.
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(1) as pool:
         assert pool.apply(_joint_minus_parts, (u,)) == 0.0
+        assert pool.apply(nonlinear._side_by_side) is False
+    assert nonlinear._side_by_side() is (len(os.sched_getaffinity(0)) > 1)
 
 
 @pytest.mark.parametrize("name", ["eps-24", "epp-30", "pe-33"])
