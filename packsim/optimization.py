@@ -105,7 +105,8 @@ class StudyResult:
         Per criterion, how much harsher FE judged it than the fast models (largest FE load /
         fast load over the FE-checked trials, :func:`fe_bias`): the factor screening applies.
     closest : Candidate or None
-        When no design passed: the one that came closest (smallest worst shortfall).
+        When no design is confirmed: of the designs that failed, the one that came closest
+        (smallest worst shortfall).
     shortfall : tuple of (str, float or None) or None
         The closest design's worst criterion and its load over the limit there (with the FE
         bias applied to a fast-only trial); None for a failed rule that has no margin.
@@ -500,18 +501,19 @@ def study_result(study: Study | str | Path, storage: str | None = None) -> Study
 
 def _closest(study: Study, trials: list[FrozenTrial]
              ) -> tuple[Candidate, tuple[str, float | None]] | None:
-    """The completed trial whose worst constraint is the smallest, with that criterion and its
-    load over the limit (None for a rule without a margin)."""
-    done = [t for t in trials if t.state == TrialState.COMPLETE and t.constraints]
-    if not done:
+    """Of the completed trials that failed, the one whose worst constraint is the smallest, with
+    that criterion and its load over the limit (None for a rule without a margin). Designs that
+    pass screening but were not FE-checked are the study's ``screened``, not this."""
+    failed = [t for t in trials
+              if t.state == TrialState.COMPLETE and t.constraints and not _feasible(t)]
+    if not failed:
         return None
-    worst = {t.number: max(t.constraints.items(), key=lambda kv: kv[1]) for t in done}
-    t = min(done, key=lambda t: (worst[t.number][1], t.values, t.number))
+    worst = {t.number: max(t.constraints.items(), key=lambda kv: kv[1]) for t in failed}
+    t = min(failed, key=lambda t: (worst[t.number][1], t.values, t.number))
     key, value = worst[t.number]
     with_margin = t.user_attrs.get("fe_load") or t.user_attrs.get("fast_load") or {}
     candidate = Candidate(t.number, Design.from_dict(t.user_attrs["design"]),
-                          dict(zip(study.objectives, t.values)), t.user_attrs["fidelity"],
-                          _feasible(t))
+                          dict(zip(study.objectives, t.values)), t.user_attrs["fidelity"], False)
     return candidate, (key, value + 1.0 if key in with_margin else None)
 
 
