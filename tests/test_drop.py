@@ -3,6 +3,7 @@ symmetry, and the point that hits the floor first for faces, edges and corners."
 
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -152,3 +153,19 @@ def test_a_drop_whose_energy_balance_fails_is_run_again_with_a_smaller_step(bloc
     assert retried.stats["courant"] == defaults["retry_courant"] < normal.stats["courant"]
     assert retried.energy_error < 0.01
     assert retried.max_peak_g == pytest.approx(normal.max_peak_g, rel=0.01)
+
+
+def test_a_design_dropped_again_reuses_its_model_and_gets_the_same_result(block):
+    drop_module._forget_models()
+    fresh = simulate_drop(block, 1.2, "bottom", mesh_size_m=MESH)
+    corner = simulate_drop(block, 1.2, "corner-2-3-5", mesh_size_m=MESH)  # crushes other foam
+    again = simulate_drop(block, 1.2, "bottom", mesh_size_m=MESH)
+    assert again._raw["model"] is corner._raw["model"] is fresh._raw["model"]
+    assert (again.stats["steps"], again.stats["dt_s"]) == (fresh.stats["steps"], fresh.stats["dt_s"])
+    np.testing.assert_array_equal(again.cell_accel_g, fresh.cell_accel_g)
+    assert again.max_foam_strain == fresh.max_foam_strain
+    # Another thread keeps its own models (a run changes its model's state while it runs).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        other = pool.submit(simulate_drop, block, 1.2, "bottom", mesh_size_m=MESH).result()
+    assert other._raw["model"] is not fresh._raw["model"]
+    np.testing.assert_array_equal(other.cell_accel_g, fresh.cell_accel_g)

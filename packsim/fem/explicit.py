@@ -245,6 +245,15 @@ class ExplicitModel:
         self._top_mode: np.ndarray | None = None
         self._stiffness_q: sp.csr_matrix | None = None
 
+    @property
+    def top_mode(self) -> np.ndarray | None:
+        """Where the next stable-step search starts: the highest mode the last one found."""
+        return self._top_mode
+
+    @top_mode.setter
+    def top_mode(self, mode: np.ndarray | None) -> None:
+        self._top_mode = None if mode is None else np.array(mode, dtype=float)
+
     def displacements(self, q: np.ndarray) -> np.ndarray:
         """Nodal displacements u = T q (ndof,) of the coordinates ``q``: T only selects."""
         u = np.zeros(len(self.mass_dof))

@@ -106,6 +106,11 @@ class ElementForces:
         self._patterns = _hourglass_patterns()
         self._hourglass = _hourglass_blocks(grid)
 
+    def reset(self) -> None:
+        """Forget the crush history: the foams as never loaded."""
+        self.eps_max[:] = 0.0
+        self.stiffness_ratio = 1.0
+
     def strains(self, u: np.ndarray) -> np.ndarray:
         """Centre strains of the solid elements, (n, 3, 3)."""
         return self._kinematics(u)[0]
@@ -176,6 +181,11 @@ class JointForces:
     @property
     def stiffness_ratio(self) -> float:
         return max(p.stiffness_ratio for p in self.parts)
+
+    def reset(self) -> None:
+        """Forget every part's crush history."""
+        for p in self.parts:
+            p.reset()
 
     def split(self, u: np.ndarray) -> list[np.ndarray]:
         """The displacement vector of each part."""
