@@ -33,8 +33,9 @@ def test_one_point_rule_plus_hourglass_stiffness_is_the_incompatible_mode_elemen
 
 
 def _joint_minus_parts(u: np.ndarray) -> float:
-    """Largest difference between JointForces (its grids evaluated side by side on two threads)
-    and the same grids evaluated one after the other, each with its own crush history."""
+    """Largest difference between JointForces (its grids side by side on two threads where the
+    process has a core to spare) and the same grids evaluated one after the other, each with its
+    own crush history."""
     def parts():
         return [ElementForces(_grid(1e6, 0.0), {0: FoamLaw.of("pe-33")}),
                 ElementForces(_grid(2e9, 0.3, xs=(0, 0.01, 0.03)))]

@@ -196,12 +196,13 @@ class JointForces:
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
         pairs = list(zip(self.parts, self.split(u)))
-        if len(pairs) == 1 or not _side_by_side():
+        helper = _helper()
+        if len(pairs) == 1 or helper is None:
             return np.concatenate([p(x) for p, x in pairs])
         # The grids are independent and their kernels release the GIL: the first runs on a
         # helper thread beside the others (measured on design (a): 1.30-1.45 -> 0.87-1.07 ms).
         (first, u_first), *rest = pairs
-        pending = _helper().submit(first, u_first)
+        pending = helper.submit(first, u_first)
         others = [p(x) for p, x in rest]
         return np.concatenate([pending.result(), *others])
 
@@ -215,12 +216,14 @@ def _side_by_side() -> bool:
     return multiprocessing.parent_process() is None and (cores or 1) > 1
 
 
-_HELPERS: dict[int, ThreadPoolExecutor] = {}
+_HELPERS: dict[int, ThreadPoolExecutor | None] = {}
 
 
-def _helper() -> ThreadPoolExecutor:
-    """One helper thread per process (a forked worker does not inherit its parent's threads)."""
+def _helper() -> ThreadPoolExecutor | None:
+    """This process's helper thread, or None where :func:`_side_by_side` says no; decided once
+    per process (a forked worker does not inherit its parent's threads, and decides anew)."""
     pid = os.getpid()
     if pid not in _HELPERS:
-        _HELPERS[pid] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="packsim-forces")
+        _HELPERS[pid] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="packsim-forces") \
+            if _side_by_side() else None
     return _HELPERS[pid]
