@@ -268,14 +268,20 @@ class Pad(NamedTuple):
 
 
 def design_pads(design: Design) -> dict[int, Pad]:
-    """The insert's pads as the cushion model sees them, by face number (ISTA)."""
+    """The insert's pads as the cushion model sees them, by face number (ISTA).
+
+    A relieved insert's pad is its ribs: they bear ``bearing_fraction`` of the face and crush
+    first, while the solid deck behind them (stressed by that fraction of the ribs' stress) stays
+    elastic; the deck's stroke is left out, which errs on the safe side.
+    """
     x, y, z = design.layout.insert_dims_m
     ins = design.insert
     insert_kg = sum(p.mass_kg for p in design.parts.values() if p.role in ("insert", "divider"))
     cells_kg = design.cells_mass_kg
+    bearing, stroke = ((ins.bearing_fraction, ins.groove_depth_ratio) if ins.relieved else (1.0, 1.0))
 
     def pad(t: float, area: float, depth: float) -> Pad:
-        return Pad(t, area, cells_kg + insert_kg * (1 - t / depth))
+        return Pad(stroke * t, bearing * area, cells_kg + insert_kg * (1 - t / depth))
 
     bottom, top, side = ins.bottom_thickness_m, ins.top_thickness_m, ins.side_thickness_m
     return {3: pad(bottom, x * y, z), 1: pad(top, x * y, z), 2: pad(side, x * z, y),

@@ -83,6 +83,18 @@ def _positive(high: float, unit: str) -> Any:
                      AfterValidator(check)]
 
 
+def _between(low: float, high: float) -> Any:
+    """A plain number within [low, high]."""
+
+    def check(value: float) -> float:
+        if not low <= value <= high:
+            raise PydanticCustomError("range", f"expected a number in [{low:g}, {high:g}]")
+        return value
+
+    return Annotated[float, BeforeValidator(lambda v: float(v) if type(v) is int else v),
+                     AfterValidator(check)]
+
+
 def _material_id(*kinds: str) -> Any:
     def check(material_id: str) -> str:
         lib = library()
@@ -209,6 +221,14 @@ class Insert(_Model):
 
     Thicknesses are foam thicknesses between a pocket and the outside of the insert; the pockets
     are ``clearance_m`` larger than the cell on every side (and above it).
+
+    With ``bearing_fraction`` below 1 the outside of the insert is relieved: each of its six faces
+    is cut into ``ribs`` parallel ribs, the outer two flush with the face's edges, that together
+    cover ``bearing_fraction`` of the face; the grooves between them are ``groove_depth_ratio`` of
+    that face's pad deep. Ribs run along y on the bottom and the top and stand upright on the
+    sides. A smaller bearing area raises the static stress on the foam: it is how a light product
+    is brought down to the low part of its cushion curve (ASTM D1596 practice, see
+    shared/reference/standards.md s4.5).
     """
 
     material: _material_id("foam")
@@ -216,6 +236,14 @@ class Insert(_Model):
     top_thickness_m: _length(0.5)
     side_thickness_m: _length(0.5)
     clearance_m: _length(0.05, allow_zero=True) = 0.0005
+    bearing_fraction: _between(0.1, 1.0) = 1.0
+    groove_depth_ratio: _between(0.1, 0.9) = 0.75
+    ribs: Annotated[int, Field(ge=2, le=50)] = 3
+
+    @property
+    def relieved(self) -> bool:
+        """Whether the insert's faces are cut into ribs."""
+        return self.bearing_fraction < 1.0
 
 
 class Dividers(_Model):
@@ -548,6 +576,8 @@ def _cross_problems(
                 "product.spacing_m", product.spacing_m,
                 f"expected > 2 x insert.clearance_m = {2 * insert.clearance_m:g} m, so that foam "
                 "separates neighbouring cells", file))
+        if insert.relieved:
+            problems += _rib_problems(_insert_dims(product, insert), insert, file)
         if container is not None:
             needed = _insert_dims(product, insert)
             for axis, given, need in zip(("length", "width", "height"),
@@ -558,6 +588,23 @@ def _cross_problems(
                         f"cells and insert do not fit: expected >= {need:.4g} m "
                         f"(insert {' x '.join(f'{d:.4g}' for d in needed)} m)", file))
     return problems
+
+
+#: Narrowest rib or groove of a relieved insert: a packsim policy, so that both can be cut and are
+#: resolved by the finite-element grids (default element size 15 mm at most, see fem.mesh).
+_MIN_RIB_M = 0.005
+
+
+def _rib_problems(dims: tuple[float, float, float], insert: Insert, file: str | None) -> list[Problem]:
+    f, n = insert.bearing_fraction, insert.ribs
+    narrowest = min(dims[:2])
+    rib, groove = f * narrowest / n, (1 - f) * narrowest / (n - 1)
+    if min(rib, groove) >= _MIN_RIB_M:
+        return []
+    return [Problem("insert.ribs", n,
+                    f"ribs {rib * 1e3:.1f} mm and grooves {groove * 1e3:.1f} mm wide on the "
+                    f"insert's {narrowest * 1e3:.0f} mm side; expected both >= "
+                    f"{_MIN_RIB_M * 1e3:g} mm (fewer ribs, or a bearing_fraction nearer 0.5)", file)]
 
 
 def _sections_where_valid(data: Mapping[str, Any]) -> tuple[Any, Any, Any, Any]:

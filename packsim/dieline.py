@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import ezdxf
 
 #: Layer names of a blank: the die cuts along CUT and scores along CREASE.
-CUT, CREASE, OUTLINE, CAVITY, NOTES = "CUT", "CREASE", "OUTLINE", "CAVITY", "NOTES"
+CUT, CREASE, OUTLINE, CAVITY, GROOVE, NOTES = "CUT", "CREASE", "OUTLINE", "CAVITY", "GROOVE", "NOTES"
 _MM = 1e3
 
 
@@ -77,9 +77,10 @@ def write_blank_dxf(blank: RscBlank, path: str | Path, title: str = "") -> Path:
 
 def write_profile_dxf(size_m: tuple[float, float], centres_m: np.ndarray,
                       half_size_m: tuple[float, float], round_: bool, path: str | Path,
-                      note: str = "") -> Path:
-    """Write a foam layer's cutting profile as DXF (mm): its rectangular outline on OUTLINE and
-    one cavity per cell on CAVITY (circles for round cells, rectangles otherwise).
+                      note: str = "", grooves_m: np.ndarray | None = None) -> Path:
+    """Write a foam layer's cutting profile as DXF (mm): its rectangular outline on OUTLINE,
+    one cavity per cell on CAVITY (circles for round cells, rectangles otherwise) and the plan of
+    each relief groove on GROOVE.
 
     Parameters
     ----------
@@ -91,9 +92,11 @@ def write_profile_dxf(size_m: tuple[float, float], centres_m: np.ndarray,
         Half the cavity size (the radius twice for round cavities), m.
     round_ : bool
     note : str
-        Written on layer NOTES (thickness, cavity depth).
+        Written on layer NOTES (thickness, cavity and groove depths).
+    grooves_m : ndarray, optional
+        Plan rectangles (x0, y0, x1, y1) of the relief grooves, m, in the outline's frame.
     """
-    doc = _document({OUTLINE: 1, CAVITY: 3, NOTES: 7})
+    doc = _document({OUTLINE: 1, CAVITY: 3, GROOVE: 4, NOTES: 7})
     msp = doc.modelspace()
     w, d = size_m[0] * _MM, size_m[1] * _MM
     msp.add_lwpolyline([(0, 0), (w, 0), (w, d), (0, d)], close=True,
@@ -105,6 +108,9 @@ def write_profile_dxf(size_m: tuple[float, float], centres_m: np.ndarray,
         else:
             msp.add_lwpolyline([(cx - hx, cy - hy), (cx + hx, cy - hy), (cx + hx, cy + hy),
                                 (cx - hx, cy + hy)], close=True, dxfattribs={"layer": CAVITY})
+    for x0, y0, x1, y1 in np.asarray(grooves_m if grooves_m is not None else (), float).reshape(-1, 4) * _MM:
+        msp.add_lwpolyline([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], close=True,
+                           dxfattribs={"layer": GROOVE})
     if note:
         msp.add_text(note, height=5.0, dxfattribs={"layer": NOTES}).set_placement((0.0, -10.0))
     path = Path(path)

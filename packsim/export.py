@@ -145,17 +145,34 @@ def _write_drawings(design: Design, out: Path) -> dict[str, Path]:
     half = (ex / 2 + c, ey / 2 + c)
     round_ = design.cell.format == "cylindrical"
     material = design.insert.material
+    grooves = np.array(lay.grooves_m).reshape(-1, 2, 3)
+
+    def relief(z0: float, z1: float) -> tuple[np.ndarray, str]:
+        """Plans of the grooves that cut the layer between z0 and z1, and their note."""
+        cut = grooves[(grooves[:, 0, 2] < z1) & (grooves[:, 1, 2] > z0)]
+        if not len(cut):
+            return np.zeros((0, 4)), ""
+        plans = np.column_stack([cut[:, 0, :2] - (x0, y0), cut[:, 1, :2] - (x0, y0)])
+        ins = design.insert
+        r = ins.groove_depth_ratio
+        return plans, (f"; relief grooves (GROOVE): {r * ins.bottom_thickness_m * _MM:.1f} mm deep "
+                       f"in the bottom, {r * ins.top_thickness_m * _MM:.1f} mm in the top, "
+                       f"{r * ins.side_thickness_m * _MM:.1f} mm into the sides over the full height")
+
     for i, tray in enumerate(lay.trays):
         depth = tray.top_m - tray.cell_bottom_m if tray.floor_m > 0 else tray.top_m - tray.bottom_m
+        plans, grooved = relief(tray.bottom_m, tray.top_m)
         note = (f"{design.name} insert-tray-{i + 1}: {material}, "
                 f"{(tray.top_m - tray.bottom_m) * _MM:.1f} mm thick, cavities "
-                f"{depth * _MM:.1f} mm deep" + (" (through)" if tray.floor_m <= 0 else ""))
+                f"{depth * _MM:.1f} mm deep" + (" (through)" if tray.floor_m <= 0 else "") + grooved)
         path = write_profile_dxf(size, centres, half, round_, out / f"insert-tray-{i + 1}.dxf",
-                                 note)
+                                 note, plans)
         files[path.name] = path
     z0, z1 = lay.lid_m
-    note = f"{design.name} insert-lid: {material}, {(z1 - z0) * _MM:.1f} mm thick"
-    path = write_profile_dxf(size, np.zeros((0, 2)), half, round_, out / "insert-lid.dxf", note)
+    plans, grooved = relief(z0, z1)
+    note = f"{design.name} insert-lid: {material}, {(z1 - z0) * _MM:.1f} mm thick" + grooved
+    path = write_profile_dxf(size, np.zeros((0, 2)), half, round_, out / "insert-lid.dxf", note,
+                             plans)
     files[path.name] = path
     return files
 

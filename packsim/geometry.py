@@ -187,13 +187,17 @@ def _manifold(mesh: trimesh.Trimesh) -> manifold3d.Manifold:
     ))
 
 
-def _difference(solid: trimesh.Trimesh, cutter: trimesh.Trimesh) -> trimesh.Trimesh:
-    """``solid`` minus ``cutter`` (which may have many disjoint shells), in double precision.
+def _difference(solid: trimesh.Trimesh, *cutters: trimesh.Trimesh) -> trimesh.Trimesh:
+    """``solid`` minus each of ``cutters`` in turn, in double precision.
 
-    trimesh's manifold engine passes float32 vertices, which leaves ~1e-7 relative error in volumes
-    and masses; Manifold's 64-bit mesh interface keeps them exact to rounding.
+    A cutter may have many disjoint shells, but its shells must not overlap (cutters may overlap
+    each other). trimesh's manifold engine passes float32 vertices, which leaves ~1e-7 relative
+    error in volumes and masses; Manifold's 64-bit mesh interface keeps them exact to rounding.
     """
-    out = (_manifold(solid) - _manifold(cutter)).to_mesh64()
+    result = _manifold(solid)
+    for cutter in cutters:
+        result = result - _manifold(cutter)
+    out = result.to_mesh64()
     return trimesh.Trimesh(vertices=np.asarray(out.vert_properties)[:, :3],
                            faces=np.asarray(out.tri_verts, dtype=np.int64), process=False)
 
@@ -245,8 +249,18 @@ def build_assembly(design: Design) -> Assembly:
     round_cells = cell.format == "cylindrical"
     offsets = np.column_stack([lay.cell_xy_m, np.zeros(len(lay.cell_xy_m))])
 
+    def block(z0: float, z1: float) -> trimesh.Trimesh:
+        return _box((x0, y0, z0), (x0 + ins[0], y0 + ins[1], z1))
+
     def slab(name: str, role: Role, material_id: str, z0: float, z1: float) -> Part:
-        return _solid(name, role, material_id, _box((x0, y0, z0), (x0 + ins[0], y0 + ins[1], z1)))
+        return _solid(name, role, material_id, block(z0, z1))
+
+    # Grooves open on the insert's outside: reach past it so no face of the cut is coplanar.
+    outside_lo = np.array(lay.insert_origin_m)
+    outside_hi = outside_lo + ins
+    grooves = [_box(np.where(np.isclose(lo, outside_lo), np.subtract(lo, _POKE_M), lo),
+                    np.where(np.isclose(hi, outside_hi), np.add(hi, _POKE_M), hi))
+               for lo, hi in lay.grooves_m]
 
     divider_parts = [slab(f"divider-{i + 1}", "divider", design.dividers.material, z0, z1)
                      for i, (z0, z1) in enumerate(lay.dividers_m)]
@@ -255,15 +269,16 @@ def build_assembly(design: Design) -> Assembly:
     for layer, tray in enumerate(lay.trays):
         pocket_bottom = tray.cell_bottom_m if tray.floor_m > 0 else tray.bottom_m - _POKE_M
         pocket = _prism(ex / 2 + c, ey / 2 + c, pocket_bottom, tray.top_m + _POKE_M, round_cells)
-        block = _box((x0, y0, tray.bottom_m), (x0 + ins[0], y0 + ins[1], tray.top_m))
         insert_parts.append(_solid(f"insert-tray-{layer + 1}", "insert", insert.material,
-                                   _difference(block, _tile(pocket, offsets))))
+                                   _difference(block(tray.bottom_m, tray.top_m),
+                                               _tile(pocket, offsets), *grooves)))
         body = _prism(ex / 2, ey / 2, tray.cell_bottom_m, tray.cell_top_m, round_cells)
         for offset in offsets:
             n = len(cell_parts) + 1
             cell_parts.append(Part(f"cell-{n:03d}", "cell", cell.id, _moved(body, offset),
                                    cell.mass_kg, 0.0))
-    insert_parts.append(slab("insert-lid", "insert", insert.material, *lay.lid_m))
+    insert_parts.append(_solid("insert-lid", "insert", insert.material,
+                               _difference(block(*lay.lid_m), *grooves)))
 
     parts = (container, *insert_parts, *divider_parts, *cell_parts)
     return Assembly(design=design, parts=parts, blank=blank)

@@ -48,6 +48,9 @@ class Layout:
         z ranges of the divider sheets (between trays).
     lid_m : (float, float)
         z range of the insert's lid.
+    grooves_m : tuple of ((float, float, float), (float, float, float))
+        Lower and upper corners of the relief grooves cut into the insert's faces (empty unless
+        ``insert.bearing_fraction`` < 1). Grooves of adjacent faces overlap at the edges.
     """
 
     insert_origin_m: tuple[float, float, float]
@@ -58,6 +61,7 @@ class Layout:
     trays: tuple[Tray, ...]
     dividers_m: tuple[tuple[float, float], ...]
     lid_m: tuple[float, float]
+    grooves_m: tuple[tuple[tuple[float, float, float], tuple[float, float, float]], ...] = ()
 
     @property
     def cell_xy_m(self) -> np.ndarray:
@@ -95,4 +99,36 @@ def layout(design: Design) -> Layout:
         trays=tuple(trays),
         dividers_m=tuple(dividers),
         lid_m=(z, z + insert.top_thickness_m),
+        grooves_m=_grooves((x0, y0, cap), ins, design),
     )
+
+
+def rib_spans(start_m: float, length_m: float, ribs: int, fraction: float) -> list[tuple[float, float]]:
+    """The grooves between ``ribs`` equal ribs covering ``fraction`` of a face, the outer two flush
+    with its edges: (start, end) of each, m."""
+    rib = fraction * length_m / ribs
+    groove = (1 - fraction) * length_m / (ribs - 1)
+    return [(start_m + k * (rib + groove) + rib, start_m + (k + 1) * (rib + groove))
+            for k in range(ribs - 1)]
+
+
+def _grooves(origin: tuple[float, float, float], dims: tuple[float, float, float],
+             design: Design) -> tuple:
+    insert = design.insert
+    if not insert.relieved:
+        return ()
+    lo = np.asarray(origin, float)
+    hi = lo + dims
+    r = insert.groove_depth_ratio
+    across_x = rib_spans(lo[0], dims[0], insert.ribs, insert.bearing_fraction)
+    across_y = rib_spans(lo[1], dims[1], insert.ribs, insert.bearing_fraction)
+    bottom, top, side = (r * insert.bottom_thickness_m, r * insert.top_thickness_m,
+                         r * insert.side_thickness_m)
+    boxes = []
+    for z0, z1 in ((lo[2], lo[2] + bottom), (hi[2] - top, hi[2])):
+        boxes += [((a, lo[1], z0), (b, hi[1], z1)) for a, b in across_x]
+    for x0, x1 in ((lo[0], lo[0] + side), (hi[0] - side, hi[0])):
+        boxes += [((x0, a, lo[2]), (x1, b, hi[2])) for a, b in across_y]
+    for y0, y1 in ((lo[1], lo[1] + side), (hi[1] - side, hi[1])):
+        boxes += [((a, y0, lo[2]), (b, y1, hi[2])) for a, b in across_x]
+    return tuple((tuple(map(float, a)), tuple(map(float, b))) for a, b in boxes)

@@ -17,16 +17,17 @@ from helpers import well_cushioned
 
 import packsim
 from packsim.cli import main
-from packsim.dieline import CAVITY, CREASE, CUT, OUTLINE
+from packsim.dieline import CAVITY, CREASE, CUT, GROOVE, OUTLINE
 from packsim.export import bill_of_materials, export_design
 
 # A documented box: inner 500 x 200 x 200 mm in C-flute 32 ECT board (caliper 4.06 mm).
 
 
-@pytest.fixture(scope="module")
-def boxed(tmp_path_factory):
+@pytest.fixture(scope="module", params=[{}, {"insert.bearing_fraction": 0.5, "insert.ribs": 4}],
+                ids=["plain", "relieved"])
+def boxed(tmp_path_factory, request):
     design = well_cushioned(**{"container.inner_length_m": 0.5, "container.inner_width_m": 0.2,
-                               "container.inner_height_m": 0.2})
+                               "container.inner_height_m": 0.2, **request.param})
     out = tmp_path_factory.mktemp("export")
     return design, export_design(design, out)
 
@@ -83,6 +84,15 @@ def test_foam_profiles_have_one_cavity_per_cell(boxed):
     assert (xs.max(), ys.max()) == pytest.approx((x * 1e3, y * 1e3))
     lid = ezdxf.readfile(files["insert-lid.dxf"]).modelspace()
     assert not lid.query(f'*[layer=="{CAVITY}"]')
+    # A relieved insert: the grooves of its bottom (top) face and of its four sides, ribs - 1 each.
+    expected = 5 * (design.insert.ribs - 1) if design.insert.relieved else 0
+    for layer in (msp, lid):
+        grooves = layer.query(f'LWPOLYLINE[layer=="{GROOVE}"]')
+        assert len(grooves) == expected
+        for groove in grooves:
+            gx, gy = np.array([p[:2] for p in groove.get_points()]).T
+            assert gx.min() >= -1e-9 and gy.min() >= -1e-9
+            assert gx.max() <= x * 1e3 + 1e-9 and gy.max() <= y * 1e3 + 1e-9
 
 
 @pytest.mark.parametrize("index", range(3))

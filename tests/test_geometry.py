@@ -129,3 +129,46 @@ def test_every_solid_is_watertight_and_inside_the_container(reference_path):
         assert np.all(lo >= -1e-12) and np.all(hi <= outer + 1e-12), part.name
     cells = [p for p in d.parts.values() if p.role == "cell"]
     assert len(cells) == d.n_cells
+
+
+def test_relief_grooves_remove_their_hand_computed_volume_and_leave_solids_watertight():
+    relief = {"insert.bearing_fraction": 0.5, "insert.ribs": 3, "insert.groove_depth_ratio": 0.5}
+    plain = Design.from_dict(block_design_dict())
+    d = Design.from_dict(block_design_dict(**relief))
+    x, y, z = d.insert_dims_m
+    # Grooves: two per face, each (1 - 0.5) x length / 2 wide, half the pad deep.
+    gx, gy = 0.5 * x / 2, 0.5 * y / 2
+    bottom, top, side = 0.5 * 0.03, 0.5 * 0.025, 0.5 * 0.02
+    removed = (2 * gx * y * (bottom + top)  # bottom and top, across x
+               + 2 * 2 * gy * side * z  # the two faces normal to x, upright
+               + 2 * 2 * gx * side * z  # the two faces normal to y, upright
+               - 2 * 2 * gx * side * (bottom + top))  # counted twice where those meet
+    # Ribs (x / 6 and y / 6 wide) are wider than the side grooves are deep, so no other overlap.
+    assert min(x, y) / 6 > side
+    rho = get_material("eps-24").density_kg_m3
+
+    def foam(design):
+        return sum(p.mass_kg for p in design.parts.values() if p.role == "insert")
+
+    assert foam(plain) - foam(d) == pytest.approx(rho * removed, rel=REL)
+    assert plain.packaging_mass_kg - d.packaging_mass_kg == pytest.approx(rho * removed, rel=1e-6)
+    for part in d.parts.values():
+        assert part.mesh.is_watertight and part.mesh.is_volume, part.name
+
+
+def test_relief_grooves_are_cut_from_the_finite_element_grid_as_in_the_solids():
+    from packsim.fem.mesh import INSERT, package_mesh
+
+    relief = {"insert.bearing_fraction": 0.5, "insert.ribs": 3, "insert.groove_depth_ratio": 0.5}
+
+    def foam_volume(design):
+        g = package_mesh(design, mesh_size_m=0.005).grid
+        sizes = np.prod(np.meshgrid(*(np.diff(c) for c in (g.xs, g.ys, g.zs)), indexing="ij"), axis=0)
+        return sizes[g.material == INSERT].sum()
+
+    plain = Design.from_dict(block_design_dict())
+    d = Design.from_dict(block_design_dict(**relief))
+    solid = sum(p.mesh.volume for p in plain.parts.values() if p.role == "insert")
+    relieved = sum(p.mesh.volume for p in d.parts.values() if p.role == "insert")
+    # Box-shaped cells, and 5 mm elements: no groove edge is snapped, the grid holds them exactly.
+    assert foam_volume(plain) - foam_volume(d) == pytest.approx(solid - relieved, rel=1e-9)

@@ -78,6 +78,11 @@ def test_cross_section_mistakes_are_reported_with_field_mistakes():
         ({"product.rows": 0}, "product.rows", "greater than or equal to 1"),
         ({"product.rows": 2.5}, "product.rows", "integer"),
         ({"insert.clearance_m": True}, "insert.clearance_m", "number"),
+        ({"insert.bearing_fraction": 1.5}, "insert.bearing_fraction", "[0.1, 1]"),
+        ({"insert.groove_depth_ratio": 1.0}, "insert.groove_depth_ratio", "[0.1, 0.9]"),
+        ({"insert.ribs": 1}, "insert.ribs", "greater than or equal to 2"),
+        # A 92 mm wide insert cut into 12 ribs at 95 % bearing leaves 0.4 mm grooves.
+        ({"insert.bearing_fraction": 0.95, "insert.ribs": 12}, "insert.ribs", "grooves 0.4 mm"),
     ],
 )
 def test_each_kind_of_mistake_names_field_and_expectation(change, field, words):
