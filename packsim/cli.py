@@ -126,6 +126,7 @@ def format_drop(result: dict[str, Any]) -> str:
     peaks, pulses = result["peak_g"], result["pulse_ms"]
     worst = max(range(len(peaks)), key=peaks.__getitem__) if peaks else None
     strain, stress = result["max_foam_strain"], result["max_container_stress_pa"]
+    compression = result["max_cushion_compression"]
 
     lines = [
         f"design            {result['design_name']}",
@@ -140,8 +141,9 @@ def format_drop(result: dict[str, Any]) -> str:
         lines.append(f"max peak          {peaks[worst]:.1f} g at cell-{worst + 1:03d} "
                      f"(pulse {pulses[worst]:.2f} ms)")
     lines += [
-        f"foam strain       {strain['value']:.3f} at {_at_mm(strain)} mm"
+        f"cushion compressed {compression['value']:.3f} ({compression['between']})"
         + ("  BOTTOMED OUT" if result["bottomed_out"] else ""),
+        f"foam strain       {strain['value']:.3f} at {_at_mm(strain)} mm (largest in an element)",
         f"container stress  {stress['value'] / 1e6:.2f} MPa (von Mises) at {_at_mm(stress)} mm",
         f"rebound           {result['rebound_velocity_m_s']:.2f} m/s",
         f"energy balance    {result['energy_error']:.2e} of the impact energy",

@@ -383,7 +383,7 @@ def _fe_drop(design: Design, height_m: float, orientation: str, mesh_size_m: flo
     if r.max_container_crush is not None:
         board = FoamLaw.board(lib[design.container.material])
         crush = (r.max_container_crush.value, board.densification_strain)
-    return _DropOutcome(r.max_peak_g, r.max_foam_strain.value, r.bottomed_out,
+    return _DropOutcome(r.max_peak_g, r.max_cushion_compression["value"], r.bottomed_out,
                         law.densification_strain, f"cell-{cell + 1:03d}", r.min_clearance, crush)
 
 
@@ -511,7 +511,7 @@ def _drop_rows(std: Standard, test: DropTest, design: Design, sims: _Simulations
             if "no-bottoming" in test.criteria:
                 margin, status = _upper(out.max_strain, out.densification)
                 rows.append(Row(std.id, test.id, cited_height.clause, "no-bottoming",
-                                f"foam strain <= {out.densification:.2f} (densification onset)",
+                                f"cushion compression <= {out.densification:.2f} (densification onset)",
                                 f"{out.max_strain:.2f}, {where}", out.densification, out.max_strain, margin,
                                 status, sims.fidelity, provisional, condition=where))
             if not evaluated:

@@ -105,9 +105,17 @@ class DropResult:
     pulse_ms : ndarray
         Duration of each cell's main pulse, between the crossings of 10 % of its peak, ms.
     max_foam_strain : Peak
-        Largest compressive strain reached in the cushion foam, and the element centre where.
+        Largest compressive strain reached in an element of the cushion foam, and its centre.
+        Crush in a plateau foam localises into bands one element thick, so this grows as the
+        mesh is refined while the peak g does not (tests/test_drop.py); it locates the crush,
+        ``max_cushion_compression`` judges it.
+    max_cushion_compression : dict
+        The largest compression of the cushion between a cell and a wall or its neighbour: the
+        cell's approach over the gap between them (pocket clearance included), the strain the
+        cushion model's pad has. ``value`` and ``between``.
     bottomed_out : bool
-        The foam was crushed past its densification onset somewhere.
+        ``max_cushion_compression`` passed the foam's densification onset: the cushion ran out
+        of stroke somewhere.
     max_container_stress_pa : Peak
         Largest von Mises stress in the container during the drop, and where.
     max_container_crush : Peak or None
@@ -143,6 +151,7 @@ class DropResult:
     max_peak_g: float
     pulse_ms: np.ndarray
     max_foam_strain: Peak
+    max_cushion_compression: dict[str, Any]
     bottomed_out: bool
     max_container_stress_pa: Peak
     max_container_crush: Peak | None
@@ -260,7 +269,8 @@ class _Gaps:
     """Pairs that must not touch: neighbouring cells, and each cell and the container's walls.
 
     ``first`` / ``second`` are cell numbers (``second`` = -1 for a wall), ``axis`` and ``sign``
-    the direction from first to second, ``gap_m`` the initial clear distance.
+    the direction from first to second, ``gap_m`` the initial clear distance; ``centres_m`` are
+    the cells' centres.
     """
 
     first: np.ndarray
@@ -268,6 +278,7 @@ class _Gaps:
     axis: np.ndarray
     sign: np.ndarray
     gap_m: np.ndarray
+    centres_m: np.ndarray
 
     def label(self, i: int) -> str:
         direction = f"{'+' if self.sign[i] > 0 else '-'}{'xyz'[self.axis[i]]}"
@@ -295,7 +306,44 @@ def _gaps(design: Design, centres: np.ndarray) -> _Gaps:
         parts.append((cells, -full, axis * full, full, hi[axis] - centres[:, axis] - env[axis] / 2))
         parts.append((cells, -full, axis * full, -full, centres[:, axis] - env[axis] / 2 - lo[axis]))
     first, second, axes, sign, gap = (np.concatenate(c) for c in zip(*parts))
-    return _Gaps(first.astype(int), second.astype(int), axes.astype(int), sign, gap)
+    return _Gaps(first.astype(int), second.astype(int), axes.astype(int), sign, gap, centres)
+
+
+def _wall_rows(design: Design, gaps: _Gaps, points: np.ndarray, node_q: np.ndarray,
+               nq: int) -> sp.csr_matrix:
+    """(gap rows, nq): for a cell-to-wall row, the mean displacement along the row's axis of the
+    container's nodes on that inner wall within the cell's footprint (zero rows for cell pairs).
+
+    The wall is taken where the cell would meet it: in edge and corner drops it turns with the
+    package, and in every drop the struck wall stops while the rest of a crushing box moves on,
+    so neither the box's mean translation nor a rigid fit of it is the wall the cell approaches.
+    """
+    side, cap = design.wall_thicknesses_m
+    lo = np.array([side, side, cap])
+    hi = lo + np.array(design.inner_dims_m)
+    half = np.array(design.layout.envelope_m) / 2
+    n_nodes = len(points)
+    box_q = node_q[:n_nodes]
+    tol = 1e-9
+    rows, cols, vals = [], [], []
+    for row in np.flatnonzero(gaps.second < 0):
+        axis, cell = gaps.axis[row], gaps.first[row]
+        plane = hi[axis] if gaps.sign[row] > 0 else lo[axis]
+        across = [a for a in range(3) if a != axis]
+        centre = gaps.centres_m[cell]
+        on_plane = (np.abs(points[:, axis] - plane) < tol) & (box_q >= 0)
+        on = on_plane.copy()
+        for a in across:
+            on &= np.abs(points[:, a] - centre[a]) <= half[a] + tol
+        nodes = np.flatnonzero(on)
+        if not nodes.size:  # a footprint between grid lines: the wall node nearest the cell
+            candidates = np.flatnonzero(on_plane)
+            distance = np.linalg.norm(points[candidates][:, across] - centre[across], axis=1)
+            nodes = candidates[[np.argmin(distance)]]
+        rows += [row] * len(nodes)
+        cols += (box_q[nodes] + axis).tolist()
+        vals += [1.0 / len(nodes)] * len(nodes)
+    return sp.csr_matrix((vals, (rows, cols)), shape=(len(gaps.gap_m), nq))
 
 
 @dataclass(frozen=True, eq=False)
@@ -307,8 +355,8 @@ class _DropModel:
     model: ExplicitModel
     cushions: tuple[int, ...]
     densification_onset: float
-    cell_centres_m: np.ndarray
-    box_translation: np.ndarray
+    gaps: _Gaps
+    wall_rows: sp.csr_matrix  # see _wall_rows
     stiffness_diagonal: np.ndarray
     omega_rad_s: float
     selective_mass_kg: float
@@ -400,15 +448,11 @@ def _drop_model(design: Design, mesh_size_m: float | None, dissipative: bool,
     cell_k = _penalty(diagonal[cell_pair[0]], cell_pair[1], node_mass[cell_pair[0]], omega)
     model.contacts = (sp.vstack([box_gap, cell_gap]).tocsr(), np.concatenate([box_k, cell_k]))
     onset = min((laws[g].densification_strain for g in cushions), default=math.inf)
-    # Mass-weighted mean translation of the container (its rows of q), for cell-to-wall clearance.
-    box_dofs = carried < 3 * n_nodes
-    box_translation = np.zeros((3, nq))
-    for k in range(3):
-        mine = box_dofs & (carried % 3 == k)
-        box_translation[k, np.flatnonzero(mine)] = mass_dof[carried[mine]] / mass_dof[carried[mine]].sum()
+    gaps = _gaps(design, bodies.centres_m)
     return _DropModel(container=parts[0], inner=parts[1], model=model, cushions=tuple(cushions),
-                      densification_onset=onset, cell_centres_m=bodies.centres_m,
-                      box_translation=box_translation, stiffness_diagonal=diagonal,
+                      densification_onset=onset,
+                      gaps=gaps, wall_rows=_wall_rows(design, gaps, grid.points, node_q, nq),
+                      stiffness_diagonal=diagonal,
                       omega_rad_s=omega,
                       selective_mass_kg=sum(b for _, b in scaled),
                       start_mode=model.top_mode.copy())
@@ -532,20 +576,22 @@ def _drop(design: Design, height_m: float, orient: Orientation, mesh_size_m: flo
     peak_stress = {"value": 0.0, "at": -1}
     forces = model.internal_force
 
-    gaps = _gaps(design, dm.cell_centres_m)
-    walls = gaps.second < 0
+    gaps = dm.gaps
     closest = {"clearance_m": math.inf, "row": -1}
+    compressed = {"value": 0.0, "row": -1}
 
     def monitor(u: np.ndarray, q: np.ndarray) -> dict[str, float]:
         moved = q[model.body_q[:, None] + np.arange(3)]
-        other = np.where(walls[:, None], (dm.box_translation @ q)[None, :],
-                         moved[np.maximum(gaps.second, 0)])
-        rows = np.arange(len(gaps.gap_m))
-        approach = gaps.sign * (moved[gaps.first, gaps.axis] - other[rows, gaps.axis])
+        other = np.where(gaps.second < 0, dm.wall_rows @ q, moved[np.maximum(gaps.second, 0), gaps.axis])
+        approach = gaps.sign * (moved[gaps.first, gaps.axis] - other)
         clearance = gaps.gap_m - approach
         i = int(np.argmin(clearance))
         if clearance[i] < closest["clearance_m"]:
             closest.update(clearance_m=float(clearance[i]), row=i)
+        compression = approach / gaps.gap_m
+        i = int(np.argmax(compression))
+        if compression[i] > compressed["value"]:
+            compressed.update(value=float(compression[i]), row=i)
         u_box = forces.split(u)[0]
         if container.material.size:
             vm = von_mises(container.stresses(container.strains(u_box), update=False))
@@ -606,7 +652,10 @@ def _drop(design: Design, height_m: float, orient: Orientation, mesh_size_m: flo
         max_peak_g=float(peak_g.max()) if peak_g.size else 0.0,
         pulse_ms=pulse,
         max_foam_strain=max_strain,
-        bottomed_out=bool(max_strain.value > dm.densification_onset),
+        max_cushion_compression={
+            "value": compressed["value"],
+            "between": gaps.label(compressed["row"]) if compressed["row"] >= 0 else ""},
+        bottomed_out=bool(compressed["value"] > dm.densification_onset),
         max_container_stress_pa=Peak(peak_stress["value"], stress_at),
         max_container_crush=crush,
         min_clearance=clearance,

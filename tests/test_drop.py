@@ -50,6 +50,52 @@ def test_single_cell_in_eps_agrees_with_the_cushion_model():
     assert result.energy_error < 0.01
 
 
+def _one_heavy_cell(pad_m: float, **insert) -> packsim.Design:
+    return packsim.Design.from_dict(block_design_dict(**{
+        "product.custom_cell.length_m": 0.1, "product.custom_cell.thickness_m": 0.1,
+        "product.custom_cell.mass_kg": 2.0, "product.rows": 1, "product.columns": 1,
+        "insert.bottom_thickness_m": pad_m, "insert.top_thickness_m": 0.01,
+        "insert.side_thickness_m": 0.005, **{f"insert.{k}": v for k, v in insert.items()}}))
+
+
+def test_bottoming_is_judged_on_the_cushion_compression_which_converges_with_the_mesh():
+    # A plain 60 mm EPS pad under a 2 kg cell: far from bottoming (the cushion model compresses
+    # it 21 %). A plateau foam crushes in a band one element thick, so the largest element
+    # strain grows past the densification onset as the mesh is refined; the cell's approach to
+    # the floor over the gap does not move, and neither does the peak g.
+    design = _one_heavy_cell(0.06)
+    pad = cushion.design_pads(design)[3]
+    expected = cushion.drop("eps-24", pad.static_stress_pa, pad.thickness_m, 1.2)
+    gap = 0.06 + design.insert.clearance_m
+    coarse, fine = (simulate_drop(design, 1.2, "bottom", mesh_size_m=h) for h in (0.02, 0.01))
+    assert fine.max_foam_strain.value > 0.65 > coarse.max_foam_strain.value
+    for r in (coarse, fine):
+        assert not r.bottomed_out
+        assert r.max_cushion_compression["between"] == "cell-001 and wall (-z)"
+        assert r.max_cushion_compression["value"] == pytest.approx(
+            expected.max_strain * 0.06 / gap, rel=0.12)
+    assert fine.max_cushion_compression["value"] == pytest.approx(
+        coarse.max_cushion_compression["value"], rel=0.03)
+    assert fine.peak_g[0] == pytest.approx(coarse.peak_g[0], rel=0.01)
+
+
+def test_a_relieved_pad_drops_as_the_cushion_model_of_its_ribs():
+    # 40 % of the 60 mm pad's face cut away, 45 mm deep (three ribs): the cushion model sees the
+    # ribs alone; the FE deck behind them adds a little stroke, so it may only be softer.
+    design = _one_heavy_cell(0.06, bearing_fraction=0.6, ribs=3)
+    pad = cushion.design_pads(design)[3]
+    expected = cushion.drop("eps-24", pad.static_stress_pa, pad.thickness_m, 1.2)
+    plain = cushion.drop("eps-24", cushion.design_pads(_one_heavy_cell(0.06))[3].static_stress_pa,
+                         0.06, 1.2)
+    result = simulate_drop(design, 1.2, "bottom", mesh_size_m=0.01)
+    assert expected.peak_g < 0.7 * plain.peak_g  # the ribs move the cell down its cushion curve
+    assert result.peak_g[0] == pytest.approx(expected.peak_g, rel=0.10)
+    assert not result.bottomed_out and not expected.bottomed_out
+    approach = expected.max_strain * pad.thickness_m / (0.06 + design.insert.clearance_m)
+    assert approach < result.max_cushion_compression["value"] < 1.2 * approach
+    assert result.energy_error < 0.01
+
+
 def test_symmetric_package_dropped_flat_gives_the_same_peak_for_mirror_cells(flat, block):
     # Columns outer, rows inner: 3 columns x 2 rows; mirror images about both mid-planes.
     peaks = flat.peak_g.reshape(3, 2)
@@ -169,3 +215,29 @@ def test_a_design_dropped_again_reuses_its_model_and_gets_the_same_result(block)
         other = pool.submit(simulate_drop, block, 1.2, "bottom", mesh_size_m=MESH).result()
     assert other._raw["model"] is not fresh._raw["model"]
     np.testing.assert_array_equal(other.cell_accel_g, fresh.cell_accel_g)
+
+
+def test_a_package_moving_rigidly_brings_no_cell_closer_to_a_wall(block):
+    # Walls turn with the package in edge and corner drops; each cell's gap is measured to the
+    # wall under it, so a rigid translation plus rotation of everything closes no gap.
+    dm = drop_module._drop_model(block, MESH, True, None)
+    model, gaps = dm.model, dm.gaps
+    translation, rotation = np.array([1e-3, -2e-3, 0.5e-3]), np.array([0.01, -0.02, 0.03])
+
+    def rigid(x):
+        return translation + np.cross(rotation, x - gaps.centres_m.mean(axis=0))
+
+    q = np.zeros(model.nq)
+    node, k = model.carried // 3, model.carried % 3
+    q[: model.carried.size] = rigid(model.points[node])[np.arange(node.size), k]
+    for cell, centre in enumerate(gaps.centres_m):
+        q[model.body_q[cell] + np.arange(3)] = rigid(centre)
+    walls = gaps.second < 0
+    wall = dm.wall_rows @ q
+    cell = q[model.body_q[gaps.first] + gaps.axis]
+    assert walls.sum() == 6 * len(gaps.centres_m)
+    np.testing.assert_allclose(cell[walls], wall[walls], rtol=0, atol=1e-12)
+    # A translation of the box alone moves every wall by it.
+    q[:] = 0
+    q[: model.carried.size] = translation[k]
+    np.testing.assert_allclose((dm.wall_rows @ q)[walls], translation[gaps.axis[walls]], rtol=1e-12)
