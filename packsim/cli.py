@@ -27,6 +27,13 @@ def _mm(values: Sequence[float]) -> str:
     return " x ".join(f"{v * 1e3:.1f}" for v in values) + " mm"
 
 
+def _relief(relief: dict[str, Any] | None) -> str:
+    if not relief:
+        return ""
+    return (f", {relief['ribs']} ribs per face bearing {relief['bearing_fraction']:.0%} of it, "
+            f"grooves {relief['groove_depth_ratio']:.0%} of the pad deep")
+
+
 def format_info(info: dict[str, Any]) -> str:
     """The ``packsim info`` table for a design summary (see :meth:`packsim.Design.summary`)."""
     lines = [
@@ -34,7 +41,7 @@ def format_info(info: dict[str, Any]) -> str:
         f"container         {info['container']}",
         f"outer dimensions  {_mm(info['outer_dims_m'])}",
         f"inner dimensions  {_mm(info['inner_dims_m'])}",
-        f"insert            {_mm(info['insert_dims_m'])}",
+        f"insert            {_mm(info['insert_dims_m'])}" + _relief(info.get("insert_relief")),
         f"cells             {info['n_cells']} x {info['cell']} "
         f"({info['cell_wh']:.1f} Wh each, {info['total_wh']:.1f} Wh in all)",
         "",

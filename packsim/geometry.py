@@ -136,6 +136,9 @@ class Assembly:
             "outer_dims_m": list(d.outer_dims_m),
             "inner_dims_m": list(d.inner_dims_m),
             "insert_dims_m": list(d.insert_dims_m),
+            "insert_relief": ({"ribs": d.insert.ribs, "bearing_fraction": d.insert.bearing_fraction,
+                               "groove_depth_ratio": d.insert.groove_depth_ratio}
+                              if d.insert.relieved else None),
             "n_cells": d.n_cells,
             "cell": d.cell.id,
             "cell_wh": d.cell.energy_wh,

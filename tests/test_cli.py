@@ -33,6 +33,19 @@ def test_info_table_is_readable(reference_path, capsys):
     assert "container" in out and "cells" in out
 
 
+def test_info_names_a_relieved_insert_s_ribs(reference_path, tmp_path, capsys):
+    design = load_design(reference_path).replace({"insert.bearing_fraction": 0.4, "insert.ribs": 6})
+    path = tmp_path / "relieved.toml"
+    design.save(path)
+    assert main(["info", str(path)]) == 0
+    assert "6 ribs per face bearing 40% of it, grooves 75% of the pad deep" in capsys.readouterr().out
+    assert main(["info", str(path), "--json"]) == 0
+    relief = json.loads(capsys.readouterr().out)["insert_relief"]
+    assert relief == {"ribs": 6, "bearing_fraction": 0.4, "groove_depth_ratio": 0.75}
+    assert main(["info", str(reference_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["insert_relief"] is None
+
+
 @pytest.mark.parametrize("command", ["materials", "cells"])
 def test_catalogue_listings_name_every_entry_and_json_carries_sources(command, capsys):
     import packsim
