@@ -380,22 +380,15 @@ def format_study(result) -> str:
     """The ``packsim optimize`` summary."""
     lines = [f"study             {result.name} ({result.trials} trials finished)",
              f"storage           {result.storage}"]
-    def shown(c) -> str:
-        return f"trial {c.trial}: " + ", ".join(f"{k} {v:.4g}" for k, v in c.objectives.items())
-
     if not result.best:
         lines.append("best              no design passed every check yet: widen the ranges or run "
                      "more trials")
-    if result.closest is not None:
-        criterion, load = result.shortfall
-        how = "fails" if load is None else f"at {load:.2f}x its limit"
-        lines.append(f"closest           {shown(result.closest)} ({result.closest.fidelity}): "
-                     f"{criterion} {how}")
-    lines += [f"best              {shown(c)} ({c.fidelity}-confirmed)" for c in result.best]
-    lines += [f"FE / fast         {key} {ratio:.2f}x (screening scales the fast load by it)"
-              for key, ratio in sorted(result.fe_bias.items()) if ratio > 1.0]
+    findings = result.findings()
+    lines += [f"{label:<17} {text}" for label, text in findings if label == "closest"]
+    lines += [f"best              {c.label} ({c.fidelity}-confirmed)" for c in result.best]
+    lines += [f"{label:<17} {text}" for label, text in findings if label != "closest"]
     if result.screened != result.best:
-        lines += [f"screened          {shown(c)} (passes the fast check; not FE-checked)"
+        lines += [f"screened          {c.label} (passes the fast check; not FE-checked)"
                   for c in result.screened]
     lines += [f"{key:<17} {path}" for key, path in result.files.items()]
     return "\n".join(lines)

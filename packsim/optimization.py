@@ -82,6 +82,11 @@ class Candidate:
     fidelity: str
     feasible: bool
 
+    @property
+    def label(self) -> str:
+        """``trial N: objective value, ...`` for summaries."""
+        return f"trial {self.trial}: " + ", ".join(f"{k} {v:.4g}" for k, v in self.objectives.items())
+
 
 @dataclass(frozen=True)
 class StudyResult:
@@ -122,6 +127,18 @@ class StudyResult:
     fe_bias: dict[str, float] = field(default_factory=dict)
     closest: Candidate | None = None
     shortfall: tuple[str, float | None] | None = None
+
+    def findings(self) -> list[tuple[str, str]]:
+        """What a reader needs beside the best designs, as (label, text): the design that came
+        closest when none is confirmed, and how much harsher FE was than the fast models."""
+        out = []
+        if self.closest is not None:
+            criterion, load = self.shortfall
+            how = "fails" if load is None else f"at {load:.2f}x its limit"
+            out.append(("closest", f"{self.closest.label} ({self.closest.fidelity}): {criterion} {how}"))
+        out += [("FE / fast", f"{key} {ratio:.2f}x (screening scales the fast load by it)")
+                for key, ratio in sorted(self.fe_bias.items()) if ratio > 1.0]
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "storage": self.storage, "objectives": list(self.objectives),

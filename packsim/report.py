@@ -197,6 +197,10 @@ def study_html(result: StudyResult) -> str:
         table(["trial", "fidelity", *result.objectives], best) if best else
         "<p>No design is confirmed yet.</p>",
     ]
+    findings = result.findings()
+    if findings:
+        sections += ["<h2>Findings</h2>", table(["", "finding"], [
+            [html.escape(label), html.escape(text)] for label, text in findings])]
     if result.best:
         sections.append(_design_section(result.best[0].design))
     return page(f"{result.name}: study", sections)

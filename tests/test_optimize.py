@@ -362,3 +362,8 @@ def test_once_fe_finds_the_fast_model_optimistic_screening_is_corrected(tmp_path
                         if t.constraints and max(t.constraints.values()) > 0)
     criterion, load = result.shortfall
     assert load is not None and load > 1.0 and f"{criterion} at {load:.2f}x its limit" in summary
+    # The study's HTML report says the same.
+    from packsim.report import study_html
+
+    page = study_html(result)
+    assert f"{criterion} at {load:.2f}x its limit" in page and f"{result.fe_bias[key]:.2f}x" in page
