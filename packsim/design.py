@@ -590,8 +590,9 @@ def _cross_problems(
     return problems
 
 
-#: Narrowest rib or groove of a relieved insert: a packsim policy, so that both can be cut and are
-#: resolved by the finite-element grids (default element size 15 mm at most, see fem.mesh).
+#: Narrowest rib or groove of a relieved insert: a packsim policy, so that both can be cut. The
+#: finite-element grids resolve a rib or groove only down to about their element size (its edges
+#: snap to grid lines closer than 0.4 element, fem.mesh.GROOVE_SNAP).
 _MIN_RIB_M = 0.005
 
 
