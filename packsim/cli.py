@@ -148,7 +148,7 @@ def format_drop(result: dict[str, Any]) -> str:
         lines.append(f"max peak          {peaks[worst]:.1f} g at cell-{worst + 1:03d} "
                      f"(pulse {pulses[worst]:.2f} ms)")
     lines += [
-        f"cushion compressed {compression['value']:.3f} ({compression['between']})"
+        f"compression       {compression['value']:.3f} of the gap, {compression['between']}"
         + ("  BOTTOMED OUT" if result["bottomed_out"] else ""),
         f"foam strain       {strain['value']:.3f} at {_at_mm(strain)} mm (largest in an element)",
         f"container stress  {stress['value'] / 1e6:.2f} MPa (von Mises) at {_at_mm(stress)} mm",

@@ -590,16 +590,17 @@ def _cross_problems(
     return problems
 
 
-#: Narrowest rib or groove of a relieved insert: a packsim policy, so that both can be cut. The
-#: finite-element grids resolve a rib or groove only down to about their element size (its edges
-#: snap to grid lines closer than 0.4 element, fem.mesh.GROOVE_SNAP).
+#: Narrowest rib or groove of a relieved insert: a packsim policy, so that both can be cut (and the
+#: finite-element grids keep them: see fem.mesh.GROOVE_SNAP).
 _MIN_RIB_M = 0.005
 
 
 def _rib_problems(dims: tuple[float, float, float], insert: Insert, file: str | None) -> list[Problem]:
+    from .layout import rib_widths
+
     f, n = insert.bearing_fraction, insert.ribs
     narrowest = min(dims[:2])
-    rib, groove = f * narrowest / n, (1 - f) * narrowest / (n - 1)
+    rib, groove = rib_widths(narrowest, n, f)
     if min(rib, groove) >= _MIN_RIB_M:
         return []
     return [Problem("insert.ribs", n,

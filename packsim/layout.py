@@ -103,11 +103,25 @@ def layout(design: Design) -> Layout:
     )
 
 
+def rib_widths(length_m: float, ribs: int, fraction: float) -> tuple[float, float]:
+    """Width of each of ``ribs`` equal ribs covering ``fraction`` of a face ``length_m`` across,
+    and of each groove between them, m."""
+    return fraction * length_m / ribs, (1 - fraction) * length_m / (ribs - 1)
+
+
+def narrowest_rib_m(design: Design) -> float:
+    """The narrowest rib or groove of a relieved insert, m (inf for a plain one)."""
+    insert = design.insert
+    if not insert.relieved:
+        return float("inf")
+    length = min(design.insert_dims_m[:2])
+    return min(rib_widths(length, insert.ribs, insert.bearing_fraction))
+
+
 def rib_spans(start_m: float, length_m: float, ribs: int, fraction: float) -> list[tuple[float, float]]:
     """The grooves between ``ribs`` equal ribs covering ``fraction`` of a face, the outer two flush
     with its edges: (start, end) of each, m."""
-    rib = fraction * length_m / ribs
-    groove = (1 - fraction) * length_m / (ribs - 1)
+    rib, groove = rib_widths(length_m, ribs, fraction)
     return [(start_m + k * (rib + groove) + rib, start_m + (k + 1) * (rib + groove))
             for k in range(ribs - 1)]
 

@@ -172,3 +172,20 @@ def test_relief_grooves_are_cut_from_the_finite_element_grid_as_in_the_solids():
     relieved = sum(p.mesh.volume for p in d.parts.values() if p.role == "insert")
     # Box-shaped cells, and 5 mm elements: no groove edge is snapped, the grid holds them exactly.
     assert foam_volume(plain) - foam_volume(d) == pytest.approx(solid - relieved, rel=1e-9)
+
+
+@pytest.mark.parametrize("mesh_size_m", [0.005, 0.02, 0.05])
+def test_no_rib_or_groove_vanishes_from_a_coarse_grid(mesh_size_m):
+    from packsim.fem.mesh import INSERT, package_mesh
+
+    # Three 6.1 mm ribs on the 92 mm wide ends of the insert, far narrower than the elements.
+    d = Design.from_dict(block_design_dict(**{"insert.bearing_fraction": 0.2, "insert.ribs": 3}))
+    g = package_mesh(d, mesh_size_m=mesh_size_m).grid
+    lo = d.layout.insert_origin_m
+    cx, cz = ((c[1:] + c[:-1]) / 2 for c in (g.xs, g.zs))
+    # The end's first layer of elements, along y at mid-height: 3 ribs, 2 grooves between.
+    i = int(np.searchsorted(cx, lo[0]))
+    k = int(np.argmin(np.abs(cz - (lo[2] + d.insert_dims_m[2] / 2))))
+    foam = (g.material[i, :, k] == INSERT).astype(int)
+    steps = np.diff(foam[np.flatnonzero(foam)[0]:np.flatnonzero(foam)[-1] + 1])
+    assert (np.count_nonzero(steps == -1), np.count_nonzero(steps == 1)) == (2, 2)

@@ -3,7 +3,7 @@
 Grid lines run through every part boundary; intervals are then split to the requested element
 size. For the static model the pocket clearance is closed (cells bonded to their pockets) and
 gaps thinner than the merge tolerance vanish; round cells are resolved as staircases, and the edges
-of an insert's relief grooves snap to grid lines within :data:`GROOVE_SNAP` of an element.
+of an insert's relief grooves snap to nearby grid lines (:data:`GROOVE_SNAP`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 
 from .._cited import load_cited_entries, load_packaged
 from ..errors import PacksimInputError, Problem
+from ..layout import narrowest_rib_m
 from ..temperature import library_at
 from .grid import StructuredGrid
 from .hex8 import isotropic_voigt
@@ -35,7 +36,9 @@ class MeshSizeError(PacksimInputError):
     what = "mesh size"
 
 
-#: A relief groove's edge is moved onto a grid line closer than this fraction of the element size.
+#: A relief groove's edge is moved onto a grid line closer than this fraction of the element size,
+#: or of the narrowest rib or groove if that is smaller: so no rib or groove vanishes, and each
+#: keeps at least a fifth of its width.
 GROOVE_SNAP = 0.4
 
 #: Part groups of a package model, in material-index order.
@@ -162,8 +165,8 @@ def package_mesh(design: Design, mesh_size_m: float | None = None,
     z_lines = [lo[2] + ins[2], *[v for pair in layers for v in pair], *[v for pair in dividers for v in pair]]
     lines.append(_breakpoints(z_lines, walls[2], merge))
     grooves = np.array(lay.grooves_m).reshape(-1, 2, 3)
-    lines = [_snapped(c, grooves[:, :, axis].ravel().tolist(), GROOVE_SNAP * mesh_size_m)
-             for axis, c in enumerate(lines)]
+    snap = GROOVE_SNAP * min(mesh_size_m, narrowest_rib_m(design))
+    lines = [_snapped(c, grooves[:, :, axis].ravel().tolist(), snap) for axis, c in enumerate(lines)]
     # Count before building: a size typed in the wrong unit would otherwise fill the memory.
     dofs = _dofs(lines, mesh_size_m)
     if dofs > MAX_DOFS:
