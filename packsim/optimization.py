@@ -426,9 +426,14 @@ def _best(study: Study, trials: list[FrozenTrial], fidelity: str) -> tuple[Candi
         if t.values not in seen and not any(_dominates(o.values, t.values) for o in confirmed):
             chosen.append(t)
             seen.append(t.values)
-    return tuple(Candidate(t.number, Design.from_dict(t.user_attrs["design"]),
-                           dict(zip(study.objectives, t.values)), t.user_attrs["fidelity"], True)
-                 for t in chosen)
+    return tuple(_candidate(study, t, True) for t in chosen)
+
+
+def _candidate(study: Study, trial: FrozenTrial, feasible: bool) -> Candidate:
+    """The design a trial evaluated, as its user attributes stored it."""
+    return Candidate(trial.number, Design.from_dict(trial.user_attrs["design"]),
+                     dict(zip(study.objectives, trial.values)), trial.user_attrs["fidelity"],
+                     feasible)
 
 
 def optimize(study: Study | str | Path, n_trials: int | None = None, storage: str | None = None,
@@ -529,9 +534,7 @@ def _closest(study: Study, trials: list[FrozenTrial]
     t = min(failed, key=lambda t: (worst[t.number][1], t.values, t.number))
     key, value = worst[t.number]
     with_margin = t.user_attrs.get("fe_load") or t.user_attrs.get("fast_load") or {}
-    candidate = Candidate(t.number, Design.from_dict(t.user_attrs["design"]),
-                          dict(zip(study.objectives, t.values)), t.user_attrs["fidelity"], False)
-    return candidate, (key, value + 1.0 if key in with_margin else None)
+    return _candidate(study, t, False), (key, value + 1.0 if key in with_margin else None)
 
 
 def _result(study: Study, target: optuna.Study, url: str) -> StudyResult:
