@@ -286,11 +286,16 @@ class _Gaps:
         return f"cell-{self.first[i] + 1:03d} and {other} ({direction})"
 
 
-def _gaps(design: Design, centres: np.ndarray) -> _Gaps:
-    env = np.array(design.layout.envelope_m)
+def _inner_box(design: Design) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper corners of the container's inside, m."""
     side, cap = design.wall_thicknesses_m
     lo = np.array([side, side, cap])
-    hi = lo + np.array(design.inner_dims_m)
+    return lo, lo + np.array(design.inner_dims_m)
+
+
+def _gaps(design: Design, centres: np.ndarray) -> _Gaps:
+    env = np.array(design.layout.envelope_m)
+    lo, hi = _inner_box(design)
     n = len(centres)
     cells = np.arange(n)
     parts = []
@@ -318,9 +323,7 @@ def _wall_rows(design: Design, gaps: _Gaps, points: np.ndarray, node_q: np.ndarr
     package, and in every drop the struck wall stops while the rest of a crushing box moves on,
     so neither the box's mean translation nor a rigid fit of it is the wall the cell approaches.
     """
-    side, cap = design.wall_thicknesses_m
-    lo = np.array([side, side, cap])
-    hi = lo + np.array(design.inner_dims_m)
+    lo, hi = _inner_box(design)
     half = np.array(design.layout.envelope_m) / 2
     n_nodes = len(points)
     box_q = node_q[:n_nodes]
