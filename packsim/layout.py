@@ -118,7 +118,7 @@ def narrowest_rib_m(design: Design) -> float:
     return min(rib_widths(length, insert.ribs, insert.bearing_fraction))
 
 
-def rib_spans(start_m: float, length_m: float, ribs: int, fraction: float) -> list[tuple[float, float]]:
+def _rib_spans(start_m: float, length_m: float, ribs: int, fraction: float) -> list[tuple[float, float]]:
     """The grooves between ``ribs`` equal ribs covering ``fraction`` of a face, the outer two flush
     with its edges: (start, end) of each, m."""
     rib, groove = rib_widths(length_m, ribs, fraction)
@@ -134,8 +134,8 @@ def _grooves(origin: tuple[float, float, float], dims: tuple[float, float, float
     lo = np.asarray(origin, float)
     hi = lo + dims
     r = insert.groove_depth_ratio
-    across_x = rib_spans(lo[0], dims[0], insert.ribs, insert.bearing_fraction)
-    across_y = rib_spans(lo[1], dims[1], insert.ribs, insert.bearing_fraction)
+    across_x = _rib_spans(lo[0], dims[0], insert.ribs, insert.bearing_fraction)
+    across_y = _rib_spans(lo[1], dims[1], insert.ribs, insert.bearing_fraction)
     bottom, top, side = (r * insert.bottom_thickness_m, r * insert.top_thickness_m,
                          r * insert.side_thickness_m)
     boxes = []
