@@ -21,7 +21,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -244,6 +246,17 @@ class Insert(_Model):
     def relieved(self) -> bool:
         """Whether the insert's faces are cut into ribs."""
         return self.bearing_fraction < 1.0
+
+    @model_serializer(mode="wrap")
+    def _omit_unused_relief(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A plain insert's design file (and a supplier's copy of it) should not list ribs and
+        # grooves it does not have; values set on purpose are kept, so the file reads back equal.
+        data = handler(self)
+        if not self.relieved:
+            for name in ("bearing_fraction", "groove_depth_ratio", "ribs"):
+                if data.get(name) == type(self).model_fields[name].default:
+                    data.pop(name)
+        return data
 
 
 class Dividers(_Model):

@@ -27,6 +27,19 @@ def test_toml_round_trip_is_exact(reference_path, tmp_path):
     assert Design.from_dict(design.to_dict()) == design
 
 
+def test_a_plain_insert_file_lists_no_ribs_but_keeps_what_was_set_and_reads_back_equal():
+    plain = Design.from_dict(block_design_dict())
+    assert not {"bearing_fraction", "ribs", "groove_depth_ratio"} & set(plain.to_dict()["insert"])
+    assert "ribs" not in plain.to_toml()
+    set_on_purpose = plain.replace({"insert.ribs": 5})
+    assert set_on_purpose.to_dict()["insert"]["ribs"] == 5
+    relieved = plain.replace({"insert.bearing_fraction": 0.4})
+    assert {"bearing_fraction": 0.4, "ribs": 3, "groove_depth_ratio": 0.75}.items() <= (
+        relieved.to_dict()["insert"].items())
+    for design in (plain, set_on_purpose, relieved):
+        assert Design.from_dict(design.to_dict()) == design
+
+
 def test_engineering_units_in_files_become_the_same_si_values(tmp_path):
     si = Design.from_dict(block_design_dict())
     data = block_design_dict(**{"insert.bottom_thickness_m": "30 mm", "product.spacing_m": "1 cm"})
