@@ -3,6 +3,9 @@
 Prints, for each size: mesh, assembly and solve times of the default path (structured assembly,
 AMG-preconditioned CG) and the peak resident memory of the process that ran it; and, at 45k, the
 time of scipy's direct ``spsolve`` (SuperLU) on the same system as the baseline, with the ratio.
+Beside the times, one bare matvec with the model's stiffness matrix, measured in the same process:
+the speed of the 2-core test machine varies from hour to hour (the same 183k-DOF matvec took 10.5
+to 19.8 ms on 2026-11-27), and assembly plus solve counted in matvecs varies much less.
 
 Targets (2-core machine): at 200k DOFs assembly + solve < 5 s and < 3 GB; at 45k at least 10x
 faster than the SuperLU baseline.
@@ -71,6 +74,11 @@ def _run(design_path: str, target: int, baseline: bool, out: mp.Queue) -> None:
         u_lu = spla.spsolve(lin.k.tocsc(), rhs)
         row["superlu_s"] = time.perf_counter() - t
         row["superlu_difference"] = float(np.abs(u_lu - u).max() / np.abs(u_lu).max())
+    x = np.ones(grid.ndof)
+    t = time.perf_counter()
+    for _ in range(20):
+        k @ x
+    row["matvec_s"] = (time.perf_counter() - t) / 20
     row["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     out.put(row)
 
@@ -90,11 +98,12 @@ def main() -> None:
             raise SystemExit(f"the {target}-DOF run failed (exit code {proc.exitcode})")
         rows.append(queue.get())
     print(f"{'DOFs':>8} {'mesh s':>7} {'assembly s':>10} {'solve s':>8} {'(AMG setup)':>11} "
-          f"{'CG its':>6} {'asm+solve s':>11} {'peak GB':>8}")
+          f"{'CG its':>6} {'asm+solve s':>11} {'matvec ms':>9} {'= matvecs':>9} {'peak GB':>8}")
     for r in rows:
         print(f"{r['dofs']:>8} {r['mesh_s']:>7.2f} {r['assembly_s']:>10.2f} {r['solve_s']:>8.2f} "
               f"{r['amg_setup_s']:>11.2f} {r['cg_iterations']:>6} "
-              f"{r['assembly_s'] + r['solve_s']:>11.2f} {r['peak_rss_gb']:>8.2f}")
+              f"{r['assembly_s'] + r['solve_s']:>11.2f} {r['matvec_s'] * 1e3:>9.1f} "
+              f"{(r['assembly_s'] + r['solve_s']) / r['matvec_s']:>9.0f} {r['peak_rss_gb']:>8.2f}")
     small, large = rows
     ratio = small["superlu_s"] / (small["assembly_s"] + small["solve_s"])
     print(f"\nbaseline at {small['dofs']} DOFs: SuperLU spsolve {small['superlu_s']:.2f} s "
