@@ -15,22 +15,9 @@ Targets (2-core machine): one drop in under 5 s; a step no more than 3x the bare
 from __future__ import annotations
 
 import argparse
-import time
 
-import numpy as np
 import scipy.sparse as sp
-
-
-def _matvec_s(matrix: sp.csr_matrix, repeats: int = 200) -> float:
-    x = np.random.default_rng(0).standard_normal(matrix.shape[1])
-    matrix @ x
-    best = np.inf
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(repeats):
-            matrix @ x
-        best = min(best, (time.perf_counter() - start) / repeats)
-    return best
+from _timing import bare_matvec_s
 
 
 def main() -> None:
@@ -58,7 +45,7 @@ def main() -> None:
         result = packsim.simulate_drop(design, args.height, args.orientation, duration_s=duration)
         stats = result.stats
         if matvec is None:
-            matvec = _matvec_s(sp.csr_matrix(result._raw["model"].model.stiffness))
+            matvec = bare_matvec_s(sp.csr_matrix(result._raw["model"].model.stiffness), 200)
             print(f"design {design.name}: {args.height:g} m drop on "
                   f"{result.inputs['orientation']}, DOFs {stats['dofs']}; bare CSR matvec "
                   f"{matvec * 1e3:.2f} ms")
