@@ -346,6 +346,7 @@ def _catalogue_rows(records: dict[str, Any], columns: Sequence[tuple[str, str, s
 _MATERIAL_COLUMNS = [
     ("kind", "kind", ""), ("family", "family", ""), ("density_kg_m3", "kg/m3", ".1f"),
     ("youngs_modulus_pa", "E Pa", ".3g"), ("plateau_stress_pa", "plateau Pa", ".3g"),
+    ("gas_pressure_pa", "+ cell gas Pa", ".3g"),
     ("ect_n_per_m", "ECT N/m", ".0f"), ("caliper_m", "caliper m", ".4f"),
     ("co2e_kg_per_kg", "CO2e/kg", ".2f"),
 ]

@@ -2,11 +2,17 @@
 
 Nominal strain ``eps`` is positive in compression, nominal stress likewise. On loading
 
-    sigma_L(eps) = E eps below the yield strain sigma_pl / E, then sigma_pl D(eps), with
+    sigma_L(eps) = E eps below the yield strain eps_y = sigma_pl / E, then
+                   sigma_pl D(eps) + p0 (g(eps) - g(eps_y)), with
                    D = 1 below the densification onset eps_d,
                    D = 1 + (eps - eps_d) / (eps_lock - eps) above it,
 
-so the stress rises without bound as the cells lock up at ``eps_lock``. Unloading from the largest
+so the stress rises without bound as the cells lock up at ``eps_lock``. The second term is the gas
+sealed in the cells of a closed-cell foam, compressed isothermally from the pressure p0 as the
+cell walls crush (Gibson and Ashby, Cellular Solids, 1997: g(eps) = eps / (1 - eps - R), R the
+relative density); it makes the plateau of a soft closed-cell foam (PE) rise with strain, as its
+data sheets show. It is counted from the yield strain, so that the elastic line (whose modulus
+already holds the gas's small-strain stiffness) ends where the plateau begins. Unloading from the largest
 strain reached, ``eps_max``, depends on the foam: a non-resilient foam (EPS) unloads elastically
 and keeps its crush; a resilient one (EPP, PE, PU) returns to zero strain along
 sigma_L(eps) (eps / eps_max)^p. Both dissipate energy, as real foams do in an impact, and both
@@ -31,45 +37,54 @@ _jit = njit(cache=True, error_model="numpy")
 
 
 @_jit
-def _loading_stress(eps, e, plateau, ed, el):
+def _gas(eps, r):
+    """g(eps) = eps / (1 - eps - R): the gas term per unit initial pressure."""
+    return eps / (1.0 - eps - r)
+
+
+@_jit
+def _loading_stress(eps, e, plateau, ed, el, p0, r):
     eps = max(float(eps), 0.0)
     if eps < plateau / e or not np.isfinite(plateau):
         return e * eps
     if eps >= el:
         return np.inf
+    gas = p0 * (_gas(eps, r) - _gas(plateau / e, r)) if p0 > 0.0 else 0.0
     if eps > ed:
-        return plateau * (1.0 + (eps - ed) / (el - eps))
-    return plateau
+        return plateau * (1.0 + (eps - ed) / (el - eps)) + gas
+    return plateau + gas
 
 
 @_jit
-def _loading_tangent(eps, e, plateau, ed, el):
+def _loading_tangent(eps, e, plateau, ed, el, p0, r):
     eps = max(float(eps), 0.0)
     if eps < plateau / e or not np.isfinite(plateau):
         return e
+    gas = p0 * (1.0 - r) / (1.0 - eps - r) ** 2 if p0 > 0.0 else 0.0
     if eps > ed:
-        return plateau * (el - ed) / (el - eps) ** 2
-    return 0.0
+        return plateau * (el - ed) / (el - eps) ** 2 + gas
+    return gas
 
 
 @_jit
-def _unloading_stress(eps, eps_max, e, plateau, ed, el, resilient, exponent, dissipative):
+def _unloading_stress(eps, eps_max, e, plateau, ed, el, p0, r, resilient, exponent, dissipative):
     if not dissipative:
-        return _loading_stress(eps, e, plateau, ed, el)
+        return _loading_stress(eps, e, plateau, ed, el, p0, r)
     if resilient:
         ratio = min(max(eps / eps_max, 0.0), 1.0) if eps_max > 0 else 0.0
-        return _loading_stress(eps, e, plateau, ed, el) * ratio**exponent
+        return _loading_stress(eps, e, plateau, ed, el, p0, r) * ratio**exponent
     # Densified foam is stiffer than virgin foam: unloading never softer than the loading
     # tangent, so the unloading line stays under the (convex) loading curve.
-    modulus = max(e, _loading_tangent(eps_max, e, plateau, ed, el))
-    return max(0.0, _loading_stress(eps_max, e, plateau, ed, el) - modulus * (eps_max - eps))
+    modulus = max(e, _loading_tangent(eps_max, e, plateau, ed, el, p0, r))
+    return max(0.0, _loading_stress(eps_max, e, plateau, ed, el, p0, r) - modulus * (eps_max - eps))
 
 
 @_jit
-def _stress(eps, eps_max, e, plateau, ed, el, resilient, exponent, dissipative):
+def _stress(eps, eps_max, e, plateau, ed, el, p0, r, resilient, exponent, dissipative):
     if eps >= eps_max:
-        return _loading_stress(eps, e, plateau, ed, el)
-    return _unloading_stress(eps, eps_max, e, plateau, ed, el, resilient, exponent, dissipative)
+        return _loading_stress(eps, e, plateau, ed, el, p0, r)
+    return _unloading_stress(eps, eps_max, e, plateau, ed, el, p0, r, resilient, exponent,
+                             dissipative)
 
 
 def _ufunc(function):
@@ -77,33 +92,45 @@ def _ufunc(function):
 
 
 @_jit
-def _resilient_energy(eps, eps_max, x, w, e, plateau, ed, el, resilient, exponent, dissipative):
+def _resilient_segment(lo, hi, m, x, w, law):
+    """Gauss-Legendre integral (x, w on [-1, 1]) of the unloading stress from ``m`` over
+    [lo, hi]; ``law`` = FoamLaw.parameters."""
+    if hi <= lo:
+        return 0.0
+    e, plateau, ed, el, p0, r, resilient, exponent, dissipative = law
+    half = 0.5 * (hi - lo)
+    total = 0.0
+    for k in range(x.size):
+        s = lo + half * (x[k] + 1.0)
+        total += w[k] * _unloading_stress(s, m, e, plateau, ed, el, p0, r, resilient, exponent,
+                                          dissipative)
+    return half * total
+
+
+@_jit
+def _resilient_energy(eps, eps_max, x, w, law):
     """Integral over [0, eps] of the resilient unloading stress sigma_L(s) (s / eps_max)^p, per
-    entry of the flat arrays: in closed form on the elastic line and the plateau, by the
-    Gauss-Legendre rule (x, w on [-1, 1]) on the densifying part. One compiled pass: a rule over
-    the whole range, broadcast as numpy ufuncs, cost 3.4 ms per energy sample of a PE insert and
-    straddled the kink at the yield strain."""
+    entry of the flat arrays (``law`` = FoamLaw.parameters): in closed form on the elastic line
+    and on a flat plateau, by the Gauss-Legendre rule where the stress curves (densification,
+    and the plateau of a gas-filled foam), one kink-free segment at a time. One compiled pass:
+    a rule over the whole range, broadcast as numpy ufuncs, cost 3.4 ms per energy sample of a
+    PE insert and straddled the kink at the yield strain."""
+    e, plateau, ed, _, p0, _, _, p, _ = law
     out = np.zeros(eps.size)
-    p = exponent
     yield_strain = plateau / e if np.isfinite(plateau) else np.inf
     for i in range(eps.size):
         top, m = eps[i], eps_max[i]
         if top <= 0.0 or m <= 0.0:
             continue
-        scale = m ** -p
         a = min(top, yield_strain)
-        total = e * a ** (p + 2.0) / (p + 2.0)
+        total = e * a ** (p + 2.0) / (p + 2.0) * m ** -p
         if top > yield_strain:
             b = min(top, ed)
-            total += plateau * (b ** (p + 1.0) - yield_strain ** (p + 1.0)) / (p + 1.0)
-        total *= scale
-        if top > ed and top > yield_strain:
-            lo = max(ed, yield_strain)
-            half = 0.5 * (top - lo)
-            for k in range(x.size):
-                s = lo + half * (x[k] + 1.0)
-                total += half * w[k] * _unloading_stress(s, m, e, plateau, ed, el, resilient,
-                                                         exponent, dissipative)
+            if p0 > 0.0:
+                total += _resilient_segment(yield_strain, b, m, x, w, law)
+            else:
+                total += plateau * (b ** (p + 1.0) - yield_strain ** (p + 1.0)) / (p + 1.0) * m ** -p
+            total += _resilient_segment(max(ed, yield_strain), top, m, x, w, law)
         out[i] = total
     return out
 
@@ -135,6 +162,11 @@ class FoamLaw:
         Initial modulus and plateau stress, Pa (``inf`` plateau: a linear-elastic pad).
     densification_strain, lockup_strain : float
         Onset of densification and the strain where the stress becomes unbounded.
+    gas_pressure_pa : float
+        Initial pressure p0 of the gas sealed in the cells of a closed-cell foam, Pa; 0 leaves
+        the plateau flat.
+    relative_density : float
+        Foam density over that of its solid, R, in the gas term (-).
     resilient : bool
         Recovers after unloading (otherwise keeps the crush).
     unloading_exponent : float
@@ -147,6 +179,8 @@ class FoamLaw:
     plateau_stress_pa: float = float("inf")
     densification_strain: float = 1.0
     lockup_strain: float = 1.0
+    gas_pressure_pa: float = 0.0
+    relative_density: float = 0.0
     resilient: bool = True
     unloading_exponent: float = 4.0
     dissipative: bool = True
@@ -160,6 +194,9 @@ class FoamLaw:
             raise ValueError("expected 0 < densification_strain < lockup_strain <= 1")
         if self.yield_strain >= self.densification_strain:
             raise ValueError("the plateau must begin (sigma_pl / E) before densification")
+        if self.gas_pressure_pa < 0 or not 0 <= self.relative_density < 1 - self.lockup_strain:
+            raise ValueError("expected gas pressure >= 0 and 0 <= relative density < "
+                             "1 - lockup_strain (the cells lock up before the gas is gone)")
 
     @classmethod
     def of(cls, material: str | Material | FoamLaw, dissipative: bool = True) -> FoamLaw:
@@ -169,11 +206,14 @@ class FoamLaw:
         m = get_material(material) if isinstance(material, str) else material
         if m.kind != "foam":
             raise ValueError(f"material {m.id!r} is a {m.kind}, not a foam")
+        gas = m.gas_pressure_pa or 0.0
         return cls(
             youngs_modulus_pa=m.youngs_modulus_pa,
             plateau_stress_pa=m.plateau_stress_pa,
             densification_strain=m.densification_strain,
             lockup_strain=m.lockup_strain,
+            gas_pressure_pa=gas,
+            relative_density=m.density_kg_m3 / m.solid_density_kg_m3 if gas else 0.0,
             resilient=bool(m.resilient),
             unloading_exponent=_unloading_exponent(),
             dissipative=dissipative,
@@ -207,15 +247,16 @@ class FoamLaw:
 
     @property
     def parameters(self) -> tuple[float, ...]:
-        """(E, plateau, eps_d, eps_lock, resilient, exponent, dissipative) as floats: the
+        """(E, plateau, eps_d, eps_lock, p0, R, resilient, exponent, dissipative) as floats: the
         arguments of the compiled law after the strains."""
         return (float(self.youngs_modulus_pa), float(self.plateau_stress_pa),
                 float(self.densification_strain), float(self.lockup_strain),
+                float(self.gas_pressure_pa), float(self.relative_density),
                 float(self.resilient), float(self.unloading_exponent), float(self.dissipative))
 
     def loading_stress(self, eps: np.ndarray | float) -> np.ndarray:
         """sigma_L(eps), Pa (eps clipped at 0; beyond lock-up the stress is infinite)."""
-        return _loading_stress_ufunc(np.asarray(eps, dtype=float), *self.parameters[:4])
+        return _loading_stress_ufunc(np.asarray(eps, dtype=float), *self.parameters[:6])
 
     def loading_energy(self, eps: np.ndarray | float) -> np.ndarray:
         """Strain energy density absorbed on loading to ``eps``: integral of sigma_L, J/m^3."""
@@ -230,11 +271,22 @@ class FoamLaw:
         with np.errstate(divide="ignore", invalid="ignore"):
             extra = sp * (-(beyond - ed) - (el - ed) * np.log((el - beyond) / (el - ed)))
         w = w + np.where(eps > ed, extra, 0.0)
+        if self.gas_pressure_pa > 0:
+            w = w + np.where(eps > ey, self._gas_energy(np.clip(eps, ey, el - 1e-15)), 0.0)
         return np.where(eps >= el, np.inf, w)
+
+    def _gas_energy(self, eps: np.ndarray) -> np.ndarray:
+        """Integral over [eps_y, eps] of p0 (g(s) - g(eps_y)), J/m^3 (eps >= eps_y)."""
+        p0, r, ey = self.gas_pressure_pa, self.relative_density, self.yield_strain
+
+        def primitive(x: np.ndarray) -> np.ndarray:  # of g(x) = x / (1 - x - R)
+            return -x - (1.0 - r) * np.log(1.0 - r - x)
+
+        return p0 * (primitive(eps) - primitive(ey) - ey / (1.0 - ey - r) * (eps - ey))
 
     def loading_tangent(self, eps: np.ndarray | float) -> np.ndarray:
         """d sigma_L / d eps, Pa."""
-        return _loading_tangent_ufunc(np.asarray(eps, dtype=float), *self.parameters[:4])
+        return _loading_tangent_ufunc(np.asarray(eps, dtype=float), *self.parameters[:6])
 
     def _unloading_modulus(self, eps_max: np.ndarray) -> np.ndarray:
         return np.maximum(self.youngs_modulus_pa, self.loading_tangent(eps_max))
@@ -286,7 +338,7 @@ class FoamLaw:
             x, w = _legendre(points)
             eps, eps_max = np.broadcast_arrays(eps, eps_max)
             return _resilient_energy(eps.ravel(), eps_max.ravel(), x, w,
-                                     *self.parameters).reshape(eps.shape)
+                                     self.parameters).reshape(eps.shape)
         sigma = self.stress(eps, eps_max)
         return 0.5 * sigma**2 / self._unloading_modulus(eps_max)
 

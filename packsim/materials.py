@@ -44,6 +44,10 @@ class Material(CitedRecord):
         Foams: nominal strain at which the stress tends to that of the solid (-).
     resilient : bool or None
         Foams: recovers after an impact, so usable for repeated impacts.
+    gas_pressure_pa, solid_density_kg_m3 : float or None
+        Closed-cell foams whose plateau rises with strain: initial pressure of the gas in the
+        cells (Pa) and density of the cell-wall solid (kg/m^3), for the gas term of
+        :class:`packsim.FoamLaw`; absent, the plateau is flat.
     ect_n_per_m, caliper_m, grammage_kg_m2 : float or None
         Boards: edge crush test (N/m), combined caliper (m), combined grammage (kg/m^2).
     wall, flute : str or None
@@ -71,6 +75,8 @@ class Material(CitedRecord):
     densification_strain: float | None = None
     lockup_strain: float | None = None
     resilient: bool | None = None
+    gas_pressure_pa: float | None = None
+    solid_density_kg_m3: float | None = None
     ect_n_per_m: float | None = None
     caliper_m: float | None = None
     grammage_kg_m2: float | None = None
@@ -122,6 +128,10 @@ def _material_from_entry(material_id: str, entry: dict[str, Any], path: Path) ->
         elif not isinstance(item, Cited):
             problems.append(Problem(where, item, "expected a {value, source, confidence} table",
                                     str(path)))
+    if "gas_pressure_pa" in entry and "solid_density_kg_m3" not in entry:
+        problems.append(Problem(f"material.{material_id}.solid_density_kg_m3", None,
+                                "required with gas_pressure_pa (the gas term needs the foam's "
+                                "relative density)", str(path)))
     if problems:
         raise DataError(problems)
     values, provenance = split_cited(entry)

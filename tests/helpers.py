@@ -41,11 +41,14 @@ def block_design_dict(**overrides) -> dict:
 
 
 # A small package that passes UN 6.1.5 at the packing group II level in the fast fidelity: six
-# 0.5 kg cells in 60 mm of PE foam in a single-wall box.
+# 0.5 kg cells in an EPP insert whose 80 mm pads are relieved to ribs bearing a quarter of each
+# face (a light load needs them: on full faces it sits far left on the cushion curve), in a
+# single-wall box.
 WELL_CUSHIONED = {
-    "insert.material": "pe-33", "product.custom_cell.mass_kg": 0.5,
-    "product.custom_cell.fragility_g": 150.0, "insert.bottom_thickness_m": 0.06,
-    "insert.top_thickness_m": 0.06, "insert.side_thickness_m": 0.06,
+    "insert.material": "epp-30", "product.custom_cell.mass_kg": 0.5,
+    "product.custom_cell.fragility_g": 150.0, "insert.bottom_thickness_m": 0.08,
+    "insert.top_thickness_m": 0.08, "insert.side_thickness_m": 0.08,
+    "insert.bearing_fraction": 0.25,
     "container": {"type": "rsc", "board": "board-c-32ect"},
 }
 

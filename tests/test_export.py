@@ -27,7 +27,9 @@ from packsim.export import bill_of_materials, export_design
                 ids=["plain", "relieved"])
 def boxed(tmp_path_factory, request):
     design = well_cushioned(**{"container.inner_length_m": 0.5, "container.inner_width_m": 0.2,
-                               "container.inner_height_m": 0.2, **request.param})
+                               "container.inner_height_m": 0.2, "insert.bearing_fraction": 1.0,
+                               "insert.bottom_thickness_m": 0.06, "insert.top_thickness_m": 0.06,
+                               "insert.side_thickness_m": 0.06, **request.param})
     out = tmp_path_factory.mktemp("export")
     return design, export_design(design, out)
 

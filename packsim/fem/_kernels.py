@@ -235,9 +235,9 @@ def foam_stresses(out, strain, members, eps_max, law, cap, update):
     Returns the loading tangent at the largest crush history of the members (capped at ``cap``),
     over the initial modulus: how much stiffer than virgin foam the stiffest element unloads.
     """
-    e, plateau, ed, el, resilient, exponent, dissipative = law
+    e, plateau, ed, el, p0, r, resilient, exponent, dissipative = law
     yield_strain = plateau / e
-    cap_tangent = _loading_tangent(cap, e, plateau, ed, el) if np.isfinite(cap) else 0.0
+    cap_tangent = _loading_tangent(cap, e, plateau, ed, el, p0, r) if np.isfinite(cap) else 0.0
     values = np.empty(3)
     principal = np.empty(3)
     worst = 0.0
@@ -263,8 +263,8 @@ def foam_stresses(out, strain, members, eps_max, law, cap, update):
             largest = max(largest, compression)
             if compression > 0.0:
                 capped = min(compression, cap)
-                crushed = _stress(capped, max(history, capped), e, plateau, ed, el, resilient,
-                                  exponent, dissipative)
+                crushed = _stress(capped, max(history, capped), e, plateau, ed, el, p0, r,
+                                  resilient, exponent, dissipative)
                 principal[k] = -crushed - cap_tangent * max(compression - cap, 0.0)
             else:
                 principal[k] = e * values[k]
@@ -272,4 +272,4 @@ def foam_stresses(out, strain, members, eps_max, law, cap, update):
             eps_max[m] = largest
         worst = max(worst, eps_max[m])
         _spectral3(s, values, principal, out[m])
-    return _loading_tangent(min(worst, cap), e, plateau, ed, el) / e
+    return _loading_tangent(min(worst, cap), e, plateau, ed, el, p0, r) / e

@@ -38,12 +38,20 @@ MAX_STIFFENING = 100.0
 
 
 def _cap_strain(law: FoamLaw) -> float:
-    """Compression where the loading tangent reaches MAX_STIFFENING x E (inf for linear laws)."""
+    """Compression where the loading tangent reaches MAX_STIFFENING x E (inf for linear laws).
+
+    The tangent rises monotonically from the densification onset to lock-up, so the crossing is
+    found by bisection (the onset itself if the tangent is already that steep there)."""
     if not np.isfinite(law.plateau_stress_pa):
         return np.inf
-    ed, el = law.densification_strain, law.lockup_strain
-    gap = np.sqrt(law.plateau_stress_pa * (el - ed) / (MAX_STIFFENING * law.youngs_modulus_pa))
-    return max(el - gap, ed)
+    limit = MAX_STIFFENING * law.youngs_modulus_pa
+    lo, hi = law.densification_strain, law.lockup_strain
+    if law.loading_tangent(lo) >= limit:
+        return lo
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if law.loading_tangent(mid) < limit else (lo, mid)
+    return lo
 
 
 def _hourglass_patterns() -> np.ndarray:
