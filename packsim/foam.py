@@ -11,10 +11,10 @@ so the stress rises without bound as the cells lock up at ``eps_lock``. The seco
 sealed in the cells of a closed-cell foam, compressed isothermally from the pressure p0 as the
 cell walls crush (Gibson and Ashby, Cellular Solids, 1997: g(eps) = eps / (1 - eps - R), R the
 relative density); it makes the plateau of a soft closed-cell foam (PE) rise with strain, as its
-data sheets show. It is counted from the yield strain, so that the elastic line (whose modulus
-already holds the gas's small-strain stiffness) ends where the plateau begins. Unloading from the largest
-strain reached, ``eps_max``, depends on the foam: a non-resilient foam (EPS) unloads elastically
-and keeps its crush; a resilient one (EPP, PE, PU) returns to zero strain along
+data sheets show. It is counted from the yield strain, so that the elastic line ends where the
+plateau begins (and elements still on it keep the FE kernel's linear shortcut). Unloading from
+the largest strain reached, ``eps_max``, depends on the foam: a non-resilient foam (EPS) unloads
+elastically and keeps its crush; a resilient one (EPP, PE, PU) returns to zero strain along
 sigma_L(eps) (eps / eps_max)^p. Both dissipate energy, as real foams do in an impact, and both
 stay under the loading curve.
 """

@@ -101,6 +101,16 @@ class Material(CitedRecord):
 STRENGTH_FIELD = {"foam": "plateau_stress_pa", "solid": "yield_stress_pa", "board": "ect_n_per_m"}
 
 
+def strength_fields(material: Material) -> tuple[str, ...]:
+    """The values a measured strength factor (cold, wear) scales: a solid's yield stress, a
+    board's ECT, a foam's whole curve past yield (its plateau and, if it has one, its cell gas:
+    the factors are measured on the stress the foam gives, not on one of its terms)."""
+    names = (STRENGTH_FIELD[material.kind],)
+    if material.kind == "foam" and material.gas_pressure_pa:
+        names += ("gas_pressure_pa",)
+    return names
+
+
 # Words that classify a material rather than measure it; every other field is a cited value.
 _DESCRIPTIVE = ("name", "kind", "family", "wall", "flute")
 _VALUE_FIELDS = {f.name for f in fields(Material)} - {"id", "provenance", *_DESCRIPTIVE}

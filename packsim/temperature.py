@@ -19,7 +19,7 @@ import numpy as np
 
 from ._cited import Cited, DataError, load_cited_entries, load_packaged
 from .errors import Problem
-from .materials import STRENGTH_FIELD, Material, library
+from .materials import Material, library, strength_fields
 
 if TYPE_CHECKING:
     from .design import Design
@@ -143,7 +143,7 @@ def material_at(material: Material, temperature_c: float | None) -> Material:
     if c.modulus_factor == 1.0 and c.strength_factor == 1.0:
         return material
     changes = {"youngs_modulus_pa": c.modulus_factor,
-               STRENGTH_FIELD[material.kind]: c.strength_factor}
+               **dict.fromkeys(strength_fields(material), c.strength_factor)}
     values = {name: getattr(material, name) * factor for name, factor in changes.items()
               if getattr(material, name) is not None}
     return material.revised(values, f"at {temperature_c:g} C: {c.basis}")

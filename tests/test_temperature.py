@@ -46,6 +46,23 @@ def test_scaled_values_name_their_factor_and_source():
     assert material_at(epp, None) is epp
 
 
+def test_a_cold_or_worn_gas_filled_foam_scales_its_whole_curve_past_yield():
+    # The factors are measured on the stress the foam gives: for PE most of it is the cell gas.
+    from packsim import reuse
+
+    pe = get_material("pe-33")
+    cold = material_at(pe, -18.0)
+    factor = conditioning(pe, -18.0).strength_factor
+    assert factor != 1.0
+    for name in ("plateau_stress_pa", "gas_pressure_pa"):
+        assert getattr(cold, name) == pytest.approx(getattr(pe, name) * factor)
+        assert "at -18 C" in cold.source(name).note
+    part = reuse.PartState("insert", "pe-33", strength_factor=0.8, modulus_factor=0.9)
+    worn = part.material()
+    assert worn.gas_pressure_pa == pytest.approx(0.8 * pe.gas_pressure_pa)
+    assert worn.plateau_stress_pa == pytest.approx(0.8 * pe.plateau_stress_pa)
+
+
 def test_a_family_without_data_keeps_its_values_and_is_flagged():
     pu = get_material("pu-30")
     c = conditioning(pu, -18.0)

@@ -28,7 +28,7 @@ from .. import cushion
 from .._cited import Cited, DataError, load_cited_entries, load_packaged
 from ..errors import Problem
 from ..foam import FoamLaw
-from ..materials import STRENGTH_FIELD, Material, add_material_state, library
+from ..materials import STRENGTH_FIELD, Material, add_material_state, library, strength_fields
 from ..stacking import StackingConditions, derating
 
 if TYPE_CHECKING:
@@ -126,7 +126,8 @@ class PartState:
             return base
         values = {"youngs_modulus_pa": base.youngs_modulus_pa * self.modulus_factor}
         strength = STRENGTH_FIELD[base.kind]
-        values[strength] = getattr(base, strength) * self.strength_factor
+        for name in strength_fields(base):
+            values[name] = getattr(base, name) * self.strength_factor
         if base.kind == "foam":
             # The crushed strain is gone from the stroke; keep the law's order of strains.
             yield_strain = values[strength] / values["youngs_modulus_pa"]
