@@ -49,9 +49,9 @@ choices = ["eps-16", "eps-24", "pe-33"]
 def _study_files(tmp_path, name="block", objectives='["packaging_mass_kg"]', fidelity="fast",
                  trials=12, seed=1, sampler="tpe", height=None, cell_mass_kg=0.25):
     """A base design (a block of six cells on thick PE pads) and a one-drop standard it passes:
-    thinner PE pads pass too, EPS pads fail (too stiff). The FE policy drops from 0.1 m, against
-    a limit of 100 g. Light cells (``cell_mass_kg`` 0.1) ring on their pads: from 0.25 m FE then
-    gives the base 104 g where the cushion model gives 92 g."""
+    PE pads down to about 25 mm pass too, EPS pads fail (too stiff). The FE policy drops from
+    0.1 m, against a limit of 100 g. Light cells (``cell_mass_kg`` 0.1) ring on their pads: from
+    0.25 m FE then gives the base 104 g where the cushion model gives 92 g."""
     if height is None:
         height = "0.1" if fidelity == "fe" else "0.3"
     packsim.Design.from_dict(block_design_dict(**{
