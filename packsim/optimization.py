@@ -203,6 +203,8 @@ def _suggest(trial: optuna.Trial, v: Variable) -> Any:
     if v.choices is not None:
         labels = [_label(c) for c in v.choices]
         return v.choices[labels.index(trial.suggest_categorical(v.path, labels))]
+    if v.integer:
+        return trial.suggest_int(v.path, int(v.low), int(v.high), step=int(v.step or 1), log=v.log)
     return trial.suggest_float(v.path, v.low, v.high, step=v.step, log=v.log)
 
 

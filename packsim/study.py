@@ -22,6 +22,11 @@ fidelity policy, the sampler, its seed and the trial budget::
     step = "1 mm"
 
     [[variable]]
+    path = "insert.ribs"                           # whole-number bounds: whole numbers drawn
+    low = 3
+    high = 8
+
+    [[variable]]
     path = "insert.material"
     choices = ["eps-16", "eps-24", "eps-32"]
 
@@ -77,6 +82,9 @@ class Variable(_Model):
         Grid of a numeric variable (e.g. ``"1 mm"``: what a converter can cut).
     log : bool
         Sample the range on a log scale.
+    integer : bool
+        Draw whole numbers (counts such as ``insert.ribs``). Set when ``low``, ``high`` and any
+        ``step`` are written as whole numbers (``3``, not ``3.0`` or ``"3 mm"``).
     choices : list, optional
         The values of a categorical variable (material ids, board grades, counts), or tables of
         a design section (e.g. whole containers: a returnable box against a single-use one).
@@ -87,7 +95,17 @@ class Variable(_Model):
     high: _Number | None = None
     step: _Number | None = Field(default=None, gt=0)
     log: bool = False
+    integer: bool = False
     choices: list[str | int | float | dict[str, Any]] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_number_bounds(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "integer" not in data:
+            bounds = [data[k] for k in ("low", "high", "step") if data.get(k) is not None]
+            whole = bool(bounds) and all(type(b) is int for b in bounds)
+            data = {**data, "integer": whole}
+        return data
 
     @model_validator(mode="after")
     def _range_or_choices(self) -> Variable:
@@ -105,7 +123,9 @@ class Variable(_Model):
     @property
     def values_to_check(self) -> list[Any]:
         """The extreme values a base design must accept."""
-        return list(self.choices) if self.choices is not None else [self.low, self.high]
+        if self.choices is not None:
+            return list(self.choices)
+        return [int(self.low), int(self.high)] if self.integer else [self.low, self.high]
 
 
 class _TripFile(_Model):

@@ -65,6 +65,21 @@ def _study_files(tmp_path, name="block", objectives='["packaging_mass_kg"]', fid
     return path
 
 
+def test_whole_number_bounds_draw_whole_numbers_for_counts(tmp_path):
+    path = _study_files(tmp_path, trials=4)
+    path.write_text(path.read_text() + '\n[[variable]]\npath = "insert.ribs"\nlow = 3\nhigh = 6\n'
+                    '\n[[variable]]\npath = "product.state_of_charge_pct"\nlow = 10.0\nhigh = 30.0\n')
+    study = load_study(path)
+    ribs, charge = study.variables[-2:]
+    assert ribs.integer and not charge.integer
+    result = optimize(study)
+    trials = optuna.load_study(study_name="block", storage=result.storage).trials
+    drawn = [t.params["insert.ribs"] for t in trials]
+    assert all(type(r) is int and 3 <= r <= 6 for r in drawn)
+    assert [t.user_attrs["design"]["insert"].get("ribs", 3) for t in trials] == drawn
+    assert any(t.params["product.state_of_charge_pct"] % 1 for t in trials)
+
+
 def test_a_bad_study_file_reports_every_problem_with_file_and_field(tmp_path):
     path = _study_files(tmp_path)
     text = path.read_text().replace('"insert.material"', '"insert.materials"').replace(
