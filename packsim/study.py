@@ -118,6 +118,8 @@ class Variable(_Model):
             raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
         elif self.log and (self.low <= 0 or self.step is not None):
             raise ValueError("log scale needs low > 0 and no step")
+        elif self.integer and any(x is not None and x != int(x) for x in (self.low, self.high, self.step)):
+            raise ValueError("an integer variable needs whole-number low, high and step")
         return self
 
     @property

@@ -78,6 +78,9 @@ def test_whole_number_bounds_draw_whole_numbers_for_counts(tmp_path):
     assert all(type(r) is int and 3 <= r <= 6 for r in drawn)
     assert [t.user_attrs["design"]["insert"].get("ribs", 3) for t in trials] == drawn
     assert any(t.params["product.state_of_charge_pct"] % 1 for t in trials)
+    path.write_text(path.read_text().replace("high = 30.0", "high = 30.5") + "integer = true\n")
+    with pytest.raises(StudyError, match="whole-number low, high and step"):
+        load_study(path)
 
 
 def test_a_bad_study_file_reports_every_problem_with_file_and_field(tmp_path):
