@@ -145,6 +145,12 @@ def _material_from_entry(material_id: str, entry: dict[str, Any], path: Path) ->
     if problems:
         raise DataError(problems)
     values, provenance = split_cited(entry)
+    solid, lockup = values.get("solid_density_kg_m3"), values.get("lockup_strain")
+    if solid is not None and lockup is not None and not values["density_kg_m3"] < (1 - lockup) * solid:
+        raise DataError([Problem(f"material.{material_id}.solid_density_kg_m3", solid,
+                                 f"expected above density / (1 - lockup_strain) = "
+                                 f"{values['density_kg_m3'] / (1 - lockup):.4g} kg/m^3 (the cells "
+                                 "must lock up before the gas is squeezed out)", str(path))])
     words = {name: entry[name] for name in _DESCRIPTIVE if name in entry}
     words.setdefault("name", material_id)
     words.setdefault("family", "")

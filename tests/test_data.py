@@ -55,6 +55,28 @@ def test_a_value_without_a_source_is_refused(tmp_path):
                       "material.m.recyclability"}
 
 
+def test_a_foam_gas_term_needs_a_solid_density_that_leaves_room_for_the_gas(tmp_path):
+    foam = (
+        '[references.r]\ncitation = "x"\n'
+        '[material.m]\nname = "m"\nkind = "foam"\nfamily = "PE"\n'
+        + "".join(f'{name} = {{ value = {value}, source = "r", confidence = "MED" }}\n' for name, value in (
+            ("density_kg_m3", 33.0), ("youngs_modulus_pa", 1e6), ("poisson_ratio", 0.3),
+            ("plateau_stress_pa", 5e3), ("densification_strain", 0.65), ("lockup_strain", 0.95),
+            ("resilient", "true"), ("co2e_kg_per_kg", 2.0), ("recyclability", '"no"'),
+            ("gas_pressure_pa", 101325.0)))
+    )
+    path = tmp_path / "materials.toml"
+    path.write_text(foam)
+    with pytest.raises(DataError, match="material.m.solid_density_kg_m3 = None: required with gas"):
+        load_materials(path)
+    path.write_text(foam + 'solid_density_kg_m3 = { value = 500.0, source = "r", confidence = "LOW" }\n')
+    with pytest.raises(DataError, match="expected above density / \\(1 - lockup_strain\\) = 660"):
+        load_materials(path)
+    path.write_text(foam + 'solid_density_kg_m3 = { value = 920.0, source = "r", confidence = "LOW" }\n')
+    law = packsim.FoamLaw.of(load_materials(path)["m"])
+    assert law.relative_density == pytest.approx(33 / 920)
+
+
 def test_a_cell_missing_a_required_value_is_refused(tmp_path):
     path = tmp_path / "cells.toml"
     path.write_text(
