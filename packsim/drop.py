@@ -328,21 +328,20 @@ def _wall_rows(design: Design, gaps: _Gaps, points: np.ndarray, node_q: np.ndarr
     n_nodes = len(points)
     box_q = node_q[:n_nodes]
     tol = 1e-9
+    # The box's nodes on each of its six inner walls (upper wall: True), found once for all cells.
+    walls = {(axis, upper): np.flatnonzero((np.abs(points[:, axis] - (hi if upper else lo)[axis]) < tol)
+                                           & (box_q >= 0))
+             for axis in range(3) for upper in (False, True)}
     rows, cols, vals = [], [], []
     for row in np.flatnonzero(gaps.second < 0):
         axis, cell = gaps.axis[row], gaps.first[row]
-        plane = hi[axis] if gaps.sign[row] > 0 else lo[axis]
         across = [a for a in range(3) if a != axis]
-        centre = gaps.centres_m[cell]
-        on_plane = (np.abs(points[:, axis] - plane) < tol) & (box_q >= 0)
-        on = on_plane.copy()
-        for a in across:
-            on &= np.abs(points[:, a] - centre[a]) <= half[a] + tol
-        nodes = np.flatnonzero(on)
-        if not nodes.size:  # a footprint between grid lines: the wall node nearest the cell
-            candidates = np.flatnonzero(on_plane)
-            distance = np.linalg.norm(points[candidates][:, across] - centre[across], axis=1)
-            nodes = candidates[[np.argmin(distance)]]
+        candidates = walls[axis, bool(gaps.sign[row] > 0)]
+        offset = np.abs(points[candidates][:, across] - gaps.centres_m[cell, across])
+        inside = np.all(offset <= half[across] + tol, axis=1)
+        # A footprint between grid lines takes the wall node nearest the cell.
+        nodes = (candidates[inside] if inside.any()
+                 else candidates[[np.argmin(np.linalg.norm(offset, axis=1))]])
         rows += [row] * len(nodes)
         cols += (box_q[nodes] + axis).tolist()
         vals += [1.0 / len(nodes)] * len(nodes)
