@@ -5,7 +5,8 @@ freedom that carry mass) and, optionally, the six coordinates of rigid bodies th
 of their own and touch the grid through unilateral contacts (:mod:`packsim.fem.rigid`). The mass
 matrix M_q = T^T M T + extra (rigid-body blocks, selective mass scaling) is diagonal except for
 the scaled walls and the bodies' rotations; that coupled part is factorised once. A step is one
-internal-force evaluation, sparse products with T and the contact matrix, and one mass solve.
+internal-force evaluation, sparse products with T and the contact matrix, and one mass solve
+(part by part, each beside the next part's forces, where the forces come part by part).
 
 The floor is the plane n . x = level with a penalty spring on every node below it (frictionless);
 gravity acts along -n. The stable step is a fraction of 2 / omega_max of (K_q, M_q) with every
@@ -182,6 +183,13 @@ def _mass_solver(mass: sp.csc_matrix) -> Callable[[np.ndarray], np.ndarray]:
     return solve
 
 
+def _uncoupled_pieces(mass: sp.spmatrix, bounds: np.ndarray) -> bool:
+    """Whether ``mass`` couples no coordinate of one range bounds[i]:bounds[i + 1] with another."""
+    coo = sp.coo_matrix(mass)
+    return bool(np.array_equal(np.searchsorted(bounds, coo.row, side="right"),
+                               np.searchsorted(bounds, coo.col, side="right")))
+
+
 class ExplicitModel:
     """A body for :func:`integrate`: masses, stiffness, internal forces and coordinates.
 
@@ -241,9 +249,54 @@ class ExplicitModel:
         for k in range(3):
             self.translation[self.body_q + k, k] = 1.0
         self.contacts = contacts
-        self.solve_mass = _mass_solver(self.mass_q)
+        # Ranges of coordinates that may be solved apart: each part's nodes (when the forces
+        # come part by part), then the bodies.
+        offsets = getattr(self.internal_force, "offsets", None)
+        bounds = np.unique(np.concatenate(
+            [np.searchsorted(self.carried, offsets) if offsets is not None else [0], [n_free, nq]]))
+        self._by_part = offsets is not None and _uncoupled_pieces(self.mass_q, bounds)
+        if not self._by_part:
+            bounds = np.array([0, nq])
+        self._pieces = [(lo, hi, _mass_solver(self.mass_q[lo:hi, lo:hi]))
+                        for lo, hi in zip(bounds[:-1], bounds[1:])]
+        if self._by_part:
+            # Each coordinate's dof within its own part.
+            self._local = self.carried - offsets[np.searchsorted(offsets, self.carried, "right") - 1]
+            self._parts = len(offsets) - 1
         self._top_mode: np.ndarray | None = None
         self._stiffness_q: sp.csr_matrix | None = None
+
+    def solve_mass(self, f: np.ndarray) -> np.ndarray:
+        """M_q^-1 f."""
+        out = np.empty_like(f)
+        for lo, hi, solve in self._pieces:
+            out[lo:hi] = solve(f[lo:hi])
+        return out
+
+    def accelerate(self, u: np.ndarray, f_q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Accelerations M_q^-1 (f_q - T^T f_int(u)) and the internal forces f_int(u), where
+        ``f_q`` holds every other generalised force.
+
+        Where the internal forces come part by part (:class:`~packsim.fem.nonlinear.JointForces`)
+        and the mass couples no two parts, each part's accelerations are solved as soon as its
+        forces are known, on the thread that computed them: the walls' mass solve then runs
+        beside the insert's forces instead of after them.
+        """
+        if not self._by_part:
+            f_int = self.internal_force(u)
+            f_q = f_q.copy()
+            f_q[: self.carried.size] -= f_int[self.carried]
+            return self.solve_mass(f_q), f_int
+        a = np.empty(self.nq)
+
+        def solve_part(i: int, f_part: np.ndarray) -> None:
+            lo, hi, solve = self._pieces[i]
+            a[lo:hi] = solve(f_q[lo:hi] - f_part[self._local[lo:hi]])
+
+        f_int = self.internal_force(u, then=solve_part)
+        for lo, hi, solve in self._pieces[self._parts:]:
+            a[lo:hi] = solve(f_q[lo:hi])
+        return a, f_int
 
     @property
     def top_mode(self) -> np.ndarray | None:
@@ -376,15 +429,15 @@ def integrate(
 
     first_contact: list[np.ndarray] = []
 
-    def accelerate(q_now: np.ndarray, u_now: np.ndarray,
-                   f_int: np.ndarray) -> tuple[np.ndarray, float, float]:
+    def accelerate(q_now: np.ndarray,
+                   u_now: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
         total, energy, below = floor_pushes(push, height0, u_now, normal, k_floor)
         if below and not first_contact:
             first_contact.append(np.flatnonzero(push > 0))
-        f_q = generalised_forces(weight, push, normal, f_int, model.carried)
+        f_q = generalised_forces(weight, push, normal, model.carried)
         if gap is not None:
             energy += add_contact_forces(f_q, gap.indptr, gap.indices, gap.data, k_gap, q_now)
-        return model.solve_mass(f_q), total, energy
+        return *model.accelerate(u_now, f_q), total, energy
 
     def step_size() -> float:
         ratio = getattr(force, "stiffness_ratio", 1.0)
@@ -393,8 +446,7 @@ def integrate(
     start = time.perf_counter()
     q = np.zeros(model.nq)
     u = model.displacements(q)
-    f_int = force(u)
-    a, total_c, e_c = accelerate(q, u, f_int)
+    a, f_int, total_c, e_c = accelerate(q, u)
     dt = step_size()
     v = np.asarray(velocity_q, float) + 0.5 * dt * a  # mid-step velocities
     internal_work, t, step = 0.0, 0.0, 0
@@ -410,11 +462,10 @@ def integrate(
         du = u_new - u
         u = u_new
         f_previous = f_int
-        f_int = force(u)
+        a, f_int, total_c, e_c = accelerate(q, u)
         # Work of the internal forces (trapezoidal): stored strain energy plus what the material
         # dissipated, exact for a linear material.
         internal_work += 0.5 * (float(f_previous @ du) + float(f_int @ du))
-        a, total_c, e_c = accelerate(q, u, f_int)
         dt_next = step_size()
         min_dt = min(min_dt, dt_next)
         v_new = v + 0.5 * (dt + dt_next) * a
