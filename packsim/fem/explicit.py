@@ -27,7 +27,7 @@ from scipy.sparse.csgraph import connected_components
 from threadpoolctl import threadpool_limits
 
 from ..stacking import G_N
-from ._kernels import add_contact_forces, floor_pushes, generalised_forces
+from ._kernels import add_contact_forces, advance, floor_pushes, generalised_forces, work_increment
 from .rigid import RigidBodies
 
 #: Fraction of the critical step 2 / omega_max (penalty springs closed) used. Contact switches
@@ -426,6 +426,7 @@ def integrate(
         gap = sp.csr_matrix(gap)
         k_gap = np.ascontiguousarray(k_gap, dtype=float)
     force = model.internal_force
+    carried_node, carried_axis = np.divmod(model.carried, 3)
 
     first_contact: list[np.ndarray] = []
 
@@ -434,7 +435,7 @@ def integrate(
         total, energy, below = floor_pushes(push, height0, u_now, normal, k_floor)
         if below and not first_contact:
             first_contact.append(np.flatnonzero(push > 0))
-        f_q = generalised_forces(weight, push, normal, model.carried)
+        f_q = generalised_forces(weight, push, normal, carried_node, carried_axis)
         if gap is not None:
             energy += add_contact_forces(f_q, gap.indptr, gap.indices, gap.data, k_gap, q_now)
         return *model.accelerate(u_now, f_q), total, energy
@@ -457,15 +458,12 @@ def integrate(
     while t < duration_s * (1 - 1e-12) and step < max_steps:
         step += 1
         t += dt
-        q += dt * v
-        u_new = model.displacements(q)
-        du = u_new - u
-        u = u_new
+        advance(q, v, dt, model.carried, u)  # u is updated in place: nothing keeps the old one
         f_previous = f_int
         a, f_int, total_c, e_c = accelerate(q, u)
         # Work of the internal forces (trapezoidal): stored strain energy plus what the material
         # dissipated, exact for a linear material.
-        internal_work += 0.5 * (float(f_previous @ du) + float(f_int @ du))
+        internal_work += work_increment(f_previous, f_int, v, dt, model.carried)
         dt_next = step_size()
         min_dt = min(min_dt, dt_next)
         v_new = v + 0.5 * (dt + dt_next) * a
