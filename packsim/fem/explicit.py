@@ -249,11 +249,12 @@ class ExplicitModel:
         for k in range(3):
             self.translation[self.body_q + k, k] = 1.0
         self.contacts = contacts
-        # Ranges of coordinates that may be solved apart: each part's nodes (when the forces
-        # come part by part), then the bodies.
+        # Ranges of coordinates that may be solved apart (some may be empty): each part's nodes
+        # (when the forces come part by part), then the bodies.
         offsets = getattr(self.internal_force, "offsets", None)
-        bounds = np.unique(np.concatenate(
-            [np.searchsorted(self.carried, offsets) if offsets is not None else [0], [n_free, nq]]))
+        bounds = np.array([0, nq])
+        if offsets is not None:
+            bounds = np.concatenate([np.searchsorted(self.carried, offsets[:-1]), [n_free, nq]])
         self._by_part = offsets is not None and _uncoupled_pieces(self.mass_q, bounds)
         if not self._by_part:
             bounds = np.array([0, nq])
