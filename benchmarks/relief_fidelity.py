@@ -1,0 +1,59 @@
+"""Compare the cushion model with finite elements on relieved inserts of design (a).
+
+For each variant of design (a) and each flat orientation, at 1.2 m: the cushion model's peak g and
+rib strain against the FE drop's worst-cell and mean peak g, cushion compression and whether the
+cushion bottomed out. Not a speed benchmark: it records how far a study's fast screening can be
+trusted for relieved inserts (README, bearing_fraction). About a minute per FE drop.
+
+    python benchmarks/relief_fidelity.py [--orientations face-3,face-2,face-5] [--mesh-size 0.008]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+#: EPS-16 variants of 0.325 kg. Measured when this script was written (FE worst cell / mean
+#: against the cushion model): 3 ribs, face-2 208 / 154 g against 68 g, face-5 248 / 186 g against
+#: 67 g; 5 ribs, face-3 119 / 85 g against 65 g, face-5 141 / 125 g (bottomed out) against 62 g.
+VARIANTS = {
+    "3 ribs, half-pad decks": {"insert.bearing_fraction": 0.2, "insert.groove_depth_ratio": 0.5,
+                               "insert.ribs": 3, "product.spacing_m": "3 mm"},
+    "5 ribs, 40 % decks": {"insert.bearing_fraction": 0.2, "insert.groove_depth_ratio": 0.6,
+                           "insert.ribs": 5, "product.spacing_m": "4 mm"},
+}
+COMMON = {"product.state_of_charge_pct": 30, "insert.material": "eps-16",
+          "insert.bottom_thickness_m": "80 mm", "insert.top_thickness_m": "80 mm",
+          "insert.side_thickness_m": "60 mm"}
+
+
+def main() -> None:
+    import packsim
+    from packsim import cushion
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--design", default="geometries/a-21700-eps-rsc.toml")
+    parser.add_argument("--orientations", default="face-3,face-2,face-5")
+    parser.add_argument("--mesh-size", type=float, default=None, help="FE element size, m")
+    args = parser.parse_args()
+    base = packsim.load_design(args.design)
+    for name, changes in VARIANTS.items():
+        design = base.replace({**COMMON, **changes})
+        pads = cushion.design_pads(design)
+        print(f"{name}: packaging {design.packaging_mass_kg:.3f} kg")
+        for orientation in args.orientations.split(","):
+            face = int(orientation.split("-")[1])
+            pad = pads[face]
+            fast = cushion.drop(design.insert.material, pad.static_stress_pa, pad.thickness_m, 1.2)
+            fe = packsim.simulate_drop(design, 1.2, orientation, mesh_size_m=args.mesh_size)
+            worst, mean = fe.max_peak_g, float(np.mean(fe.peak_g))
+            print(f"  {orientation}: cushion model {fast.peak_g:.0f} g (rib strain "
+                  f"{fast.max_strain:.2f}); FE worst cell {worst:.0f} g, mean {mean:.0f} g "
+                  f"({worst / fast.peak_g:.2f}x, {mean / fast.peak_g:.2f}x), compression "
+                  f"{fe.max_cushion_compression['value']:.2f}"
+                  f"{', bottomed out' if fe.bottomed_out else ''}; {fe.stats['wall_s']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
