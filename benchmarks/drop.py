@@ -10,7 +10,8 @@ gives the figures.
 
 Targets (2-core machine): one drop in under 5 s; a step no more than 3x the bare matvec.
 
-    python benchmarks/drop.py [--design geometries/a-21700-eps-rsc.toml] [--orientation bottom] [--repeat 3]
+    python benchmarks/drop.py [--design geometries/a-21700-eps-rsc.toml] [--orientation bottom]
+                              [--repeat 3]
 """
 
 from __future__ import annotations

@@ -8,10 +8,13 @@ import os
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 from packsim import cushion
 from packsim.fem import StructuredGrid, isotropic_voigt, nonlinear
-from packsim.fem.explicit import drop_onto_floor, lumped_masses
+from packsim.fem.explicit import ExplicitModel, drop_onto_floor, lumped_masses
+from packsim.fem.mass_scaling import selective_mass
 from packsim.fem.nonlinear import ElementForces, JointForces
 from packsim.foam import FoamLaw
 from packsim.stacking import G_N
@@ -134,12 +137,6 @@ def test_closed_form_eigenvalues_and_spectral_map_match_lapack_with_repeated_eig
 def test_accelerations_solved_part_by_part_equal_one_global_mass_solve():
     """ExplicitModel.accelerate solves each part's (coupled, selectively scaled) mass as soon as
     that part's forces are known; the result must be M^-1 (f - T^T f_int) of the whole model."""
-    import scipy.sparse as sp
-    import scipy.sparse.linalg as spla
-
-    from packsim.fem.explicit import ExplicitModel
-    from packsim.fem.mass_scaling import selective_mass
-
     foam, wall = _grid(1e6, 0.0), _grid(2e9, 0.3, xs=(0, 0.01, 0.03))
     parts = [ElementForces(wall), ElementForces(foam, {0: FoamLaw.of("pe-33")})]
     densities = [np.array([800.0]), np.array([30.0])]

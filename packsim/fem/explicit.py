@@ -27,7 +27,8 @@ from scipy.sparse.csgraph import connected_components
 from threadpoolctl import threadpool_limits
 
 from ..stacking import G_N
-from ._kernels import add_contact_forces, advance, floor_pushes, generalised_forces, work_increment
+from ._kernels import (add_contact_forces, advance, floor_pushes, generalised_forces,
+                       work_increment)
 from .rigid import RigidBodies
 
 #: Fraction of the critical step 2 / omega_max (penalty springs closed) used. Contact switches
