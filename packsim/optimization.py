@@ -19,7 +19,8 @@ fidelity as user attributes.
 The storage is a SQLite file in the study's output folder unless a URL is given (e.g.
 ``postgresql://...`` for workers on several machines). Running a study again resumes it: the
 budget counts the trials already finished. A process killed mid-trial leaves a trial that its
-heartbeat marks failed at the next start (and re-queues once), so none stays running forever.
+heartbeat marks failed at the next start (and re-queues once), so none stays running forever; one
+killed before its first heartbeat is failed at the next start once the grace period has passed.
 """
 
 from __future__ import annotations
@@ -177,6 +178,41 @@ def _storage(url: str) -> RDBStorage:
         # transaction, two workers can take the same trial (and one then fails to finish it).
         sqlite_transactions(storage.engine, lambda conn: True)
     return storage
+
+
+def _fail_silent_trials(target: optuna.Study) -> list[int]:
+    """Fail the running trials that never recorded a heartbeat and started more than the grace
+    period ago; returns their numbers.
+
+    A worker killed between taking a trial and its heartbeat thread's first beat leaves such a
+    trial, and Optuna's stale-trial check skips trials without a heartbeat (RDBStorage.
+    _get_stale_trial_ids), so it would stay running forever. A live worker beats within
+    milliseconds of taking a trial, so one silent for the grace period is dead.
+    """
+    from datetime import datetime, timedelta
+
+    from optuna.storages._rdb.models import TrialHeartbeatModel
+
+    storage = target._storage
+    database = getattr(storage, "_backend", storage)  # Optuna wraps an RDBStorage in a cache
+    cutoff = datetime.now() - timedelta(seconds=_GRACE_S)
+    old = [t for t in target.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+           if t.datetime_start is not None and t.datetime_start < cutoff]
+    if not old or not isinstance(database, RDBStorage):
+        return []
+    with database.scoped_session() as session:
+        beating = {row.trial_id for row in session.query(TrialHeartbeatModel.trial_id).filter(
+            TrialHeartbeatModel.trial_id.in_([t._trial_id for t in old]))}
+    failed = []
+    for t in old:
+        if t._trial_id in beating:
+            continue
+        try:
+            if storage.set_trial_state_values(t._trial_id, state=TrialState.FAIL):
+                failed.append(t.number)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            pass  # another worker got there first
+    return failed
 
 
 class StorageError(PacksimInputError):
@@ -475,6 +511,7 @@ def optimize(study: Study | str | Path, n_trials: int | None = None, storage: st
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         target.set_metric_names(list(study.objectives))
+    _fail_silent_trials(target)
     if not target.get_trials(deepcopy=False):
         # The base design is the first trial: the reference every result is measured against.
         target.enqueue_trial(_base_params(study), skip_if_exists=True)

@@ -14,7 +14,8 @@ from helpers import block_design_dict, drop_standard_toml
 
 import packsim
 from packsim.cli import format_study, main
-from packsim.optimization import _storage, constraints, optimize
+from packsim import optimization
+from packsim.optimization import _fail_silent_trials, _storage, constraints, optimize
 from packsim.study import StudyError, load_study
 
 STUDY = '''
@@ -238,6 +239,25 @@ def test_a_killed_study_resumes_without_losing_or_repeating_a_trial(tmp_path):
     kept = {t.number: t.params for t in after if t.state == optuna.trial.TrialState.COMPLETE}
     assert all(kept[t.number] == t.params for t in done)  # every completed trial kept as it was
     assert not [t for t in after if t.state == optuna.trial.TrialState.RUNNING]
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")  # ask() plays the killed worker
+def test_a_trial_killed_before_its_first_heartbeat_is_failed_at_the_next_start(tmp_path,
+                                                                             monkeypatch):
+    """Optuna's stale-trial check skips running trials without a heartbeat; a worker killed between
+    taking a trial and its first heartbeat leaves one. The next start fails it once it is older
+    than the grace period, and leaves alone a trial whose worker beats."""
+    target = optuna.create_study(study_name="silent",
+                                 storage=_storage(f"sqlite:///{tmp_path / 'study.db'}"))
+    silent, beating, young = target.ask(), target.ask(), target.ask()
+    target._storage.record_heartbeat(beating._trial_id)
+    monkeypatch.setattr(optimization, "_GRACE_S", 0.5)
+    time.sleep(0.6)
+    target.ask()  # started within the grace period: may still be about to beat
+    assert _fail_silent_trials(target) == [silent.number, young.number]
+    states = {t.number: t.state for t in target.get_trials(deepcopy=False)}
+    assert states == {0: optuna.trial.TrialState.FAIL, 1: optuna.trial.TrialState.RUNNING,
+                      2: optuna.trial.TrialState.FAIL, 3: optuna.trial.TrialState.RUNNING}
 
 
 def test_two_workers_join_one_study_through_postgresql(tmp_path):
