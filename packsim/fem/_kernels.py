@@ -21,19 +21,18 @@ from ..foam import _loading_tangent, _stress
 
 
 @njit(cache=True, nogil=True)
-def kinematics(u, nodes, kind, gradients, patterns):
-    """Centre strains (n, 3, 3), sym(sum_a u_a (x) dN_a/dx), and hourglass amplitudes (n, 12),
-    ordered (pattern, component), sum_a Gamma_ap u_aj, in one pass over the corners.
+def kinematics(u, nodes, kind, gradients, patterns, strain, modes):
+    """Centre strains, sym(sum_a u_a (x) dN_a/dx), into ``strain`` (n, 3, 3) and hourglass
+    amplitudes, sum_a Gamma_ap u_aj ordered (pattern, component), into ``modes`` (n, 12), in one
+    pass over the corners.
 
     u (ndof,); nodes (n, 8) node of each corner; kind (n,) element kind; gradients
     (kinds, 8, 3) dN_a/dx_i of each kind, 1/m; patterns (8, 4) hourglass vectors Gamma.
     The sums are written out as scalars, which stay in registers (measured 20-30 % faster than
-    loops over 3 x 3 and 12-long scratch arrays on design (a)'s insert).
+    loops over 3 x 3 and 12-long scratch arrays on design (a)'s insert); writing into arrays
+    the caller keeps saves their allocation every step (0.03-0.07 ms on the insert).
     """
-    n = nodes.shape[0]
-    strain = np.empty((n, 3, 3))
-    modes = np.empty((n, 12))
-    for e in range(n):
+    for e in range(nodes.shape[0]):
         t = kind[e]
         h00 = h01 = h02 = h10 = h11 = h12 = h20 = h21 = h22 = 0.0  # h_ki = sum_a u_ak dN_a/dx_i
         m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = m8 = m9 = m10 = m11 = 0.0
@@ -70,7 +69,6 @@ def kinematics(u, nodes, kind, gradients, patterns):
         strain[e, 0, 1] = strain[e, 1, 0] = 0.5 * (h01 + h10)
         strain[e, 0, 2] = strain[e, 2, 0] = 0.5 * (h02 + h20)
         strain[e, 1, 2] = strain[e, 2, 1] = 0.5 * (h12 + h21)
-    return strain, modes
 
 
 @njit(cache=True, nogil=True)

@@ -124,6 +124,10 @@ class ElementForces:
         self._laws = {m: law.parameters for m, law in self.foams.items()}
         self._members = {m: np.flatnonzero(self.material == m) for m in range(len(grid.voigt))
                          if (self.material == m).any()}
+        self._ranges: dict[tuple[int, int], list[tuple[int, np.ndarray]]] = {}
+        n = len(self.material)
+        self._strain, self._modes, self._stress = (np.empty((n, 3, 3)), np.empty((n, 12)),
+                                                   np.empty((n, 3, 3)))
         #: Linear stiffness of the incompatible-mode element (for stable steps).
         self.stiffness = grid.stiffness()
         self._patterns = _hourglass_patterns()
@@ -138,10 +142,17 @@ class ElementForces:
         """Centre strains of the solid elements, (n, 3, 3)."""
         return self._kinematics(u)[0]
 
-    def _kinematics(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Centre strains (n, 3, 3) and hourglass amplitudes (n, 12), (pattern, component)."""
-        return kinematics(np.ascontiguousarray(u, dtype=float), self.nodes, self._kind,
-                          self._gradients, self._patterns)
+    def _kinematics(self, u: np.ndarray, lo: int = 0, hi: int | None = None,
+                    out: tuple[np.ndarray, np.ndarray] | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Centre strains (n, 3, 3) and hourglass amplitudes (n, 12), (pattern, component), of
+        the elements lo:hi, into ``out`` if given."""
+        hi = len(self.nodes) if hi is None else hi
+        strain, modes = out if out is not None else (np.empty((hi - lo, 3, 3)),
+                                                     np.empty((hi - lo, 12)))
+        kinematics(np.ascontiguousarray(u, dtype=float), self.nodes[lo:hi], self._kind[lo:hi],
+                   self._gradients, self._patterns, strain, modes)
+        return strain, modes
 
     def stresses(self, strain: np.ndarray, update: bool = True) -> np.ndarray:
         """Centre stresses (n, 3, 3), Pa; ``update`` advances the foams' crush history."""
@@ -150,25 +161,31 @@ class ElementForces:
             self.stiffness_ratio = max(self.stiffness_ratio, ratio)
         return stress
 
-    def _range_stresses(self, strain: np.ndarray, lo: int,
-                        update: bool) -> tuple[np.ndarray, float]:
-        """Stresses of the elements lo:lo + len(strain), and the largest loading tangent of their
-        foams over the initial modulus (1 without foams): the step shortens with it, since
-        unloading from a densified state is as stiff as the loading tangent there."""
+    def _range_stresses(self, strain: np.ndarray, lo: int, update: bool,
+                        out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+        """Stresses of the elements lo:lo + len(strain) (into ``out`` if given), and the largest
+        loading tangent of their foams over the initial modulus (1 without foams): the step
+        shortens with it, since unloading from a densified state is as stiff as the loading
+        tangent there."""
         hi = lo + len(strain)
-        stress = np.empty_like(strain)
+        stress = np.empty_like(strain) if out is None else out
         ratio = 1.0
-        for m, members in self._members.items():
-            a, b = np.searchsorted(members, (lo, hi))
-            if a == b:
-                continue
-            local = members[a:b] - lo
+        for m, local in self._range_members(lo, hi):
             if m not in self.foams:
                 stress[local] = self.linear_stress(strain[local], m)
                 continue
             ratio = max(ratio, foam_stresses(stress, strain, local, self.eps_max[lo:hi],
                                              self._laws[m], self._caps[m], update))
         return stress, ratio
+
+    def _range_members(self, lo: int, hi: int) -> list[tuple[int, np.ndarray]]:
+        """Each material's elements among lo:hi, counted from lo (kept: a step asks for the same
+        ranges every time)."""
+        if (lo, hi) not in self._ranges:
+            self._ranges[lo, hi] = [(m, members[(members >= lo) & (members < hi)] - lo)
+                                    for m, members in self._members.items()
+                                    if ((members >= lo) & (members < hi)).any()]
+        return self._ranges[lo, hi]
 
     def linear_stress(self, strain: np.ndarray, m: int) -> np.ndarray:
         """Stresses (n, 3, 3), Pa, of strains (n, 3, 3) in the linear material ``m``."""
@@ -204,13 +221,12 @@ class ElementForces:
         """Internal force vector (ndof,) of the solid elements lo:hi alone, advancing their crush
         history, and the largest loading tangent of their foams over the initial modulus (which
         the caller folds into ``stiffness_ratio``): disjoint ranges may run on two threads."""
-        nodes, kind = self.nodes[lo:hi], self._kind[lo:hi]
-        strain, modes = kinematics(np.ascontiguousarray(u, dtype=float), nodes, kind,
-                                   self._gradients, self._patterns)
-        stress, ratio = self._range_stresses(strain, lo, update=True)
+        # Each range fills its own slice of the scratch arrays: disjoint ranges never share one.
+        strain, modes = self._kinematics(u, lo, hi, (self._strain[lo:hi], self._modes[lo:hi]))
+        stress, ratio = self._range_stresses(strain, lo, update=True, out=self._stress[lo:hi])
         f = np.zeros(self.grid.ndof)
-        add_element_forces(f, stress, modes, nodes, kind, self._gradients, self._kind_volume,
-                           self._patterns, *self._hourglass)
+        add_element_forces(f, stress, modes, self.nodes[lo:hi], self._kind[lo:hi],
+                           self._gradients, self._kind_volume, self._patterns, *self._hourglass)
         return f, ratio
 
 
