@@ -72,6 +72,15 @@ def test_grids_evaluated_side_by_side_give_the_same_forces_as_one_by_one():
     assert nonlinear._side_by_side() is (len(os.sched_getaffinity(0)) > 1)
 
 
+def test_joint_stiffness_is_the_block_diagonal_of_the_parts():
+    parts = [ElementForces(_grid(1e6, 0.0)), ElementForces(_grid(2e9, 0.3, xs=(0, 0.01, 0.03))),
+             ElementForces(_grid(5e6, 0.1, zs=(0, 0.02)))]
+    joint = JointForces(parts).stiffness
+    expected = sp.block_diag([p.stiffness for p in parts], format="csr")
+    assert joint.shape == expected.shape
+    assert abs(joint - expected).max() == 0.0
+
+
 @pytest.mark.parametrize("name", ["eps-24", "epp-30", "pe-33"])
 def test_homogeneous_compression_follows_the_foam_law_on_loading_and_unloading(name):
     law = FoamLaw.of(name)
