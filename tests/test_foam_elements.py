@@ -36,38 +36,43 @@ def test_one_point_rule_plus_hourglass_stiffness_is_the_incompatible_mode_elemen
     assert np.abs(forces(u) - k_u).max() <= 1e-12 * np.abs(k_u).max()
 
 
-def _joint_minus_parts(u: np.ndarray) -> float:
-    """Largest difference between JointForces (its grids side by side on two threads where the
-    process has a core to spare, the first grid's elements split between them) and the same grids
-    evaluated one after the other, each with its own crush history: relative to the largest
-    force, or 1.0 if their stiffness ratios (which set the time step) differ."""
+def _joint_against_parts(u: np.ndarray) -> tuple[list[np.ndarray], float]:
+    """JointForces' forces (its grids side by side on two threads where the process has a core
+    to spare, the first grid's elements split between them) at a few scales of ``u``, and their
+    largest difference from the same grids evaluated one after the other, each with its own
+    crush history: relative to the largest force, or 1.0 if their stiffness ratios (which set
+    the time step) differ."""
     def parts():
         return [ElementForces(_grid(1e6, 0.0), {0: FoamLaw.of("pe-33")}),
                 ElementForces(_grid(2e9, 0.3, xs=(0, 0.01, 0.03)))]
 
     joint, alone = JointForces(parts()), parts()
-    worst = 0.0
+    forces, worst = [], 0.0
     # Loading, into densification (the stiffness ratio rises), then unloading along the history.
     for scale in (0.1, 1.0, 8.0, 0.5):
         expected = np.concatenate([p(x) for p, x in zip(alone, joint.split(scale * u))])
-        difference = np.abs(joint(scale * u) - expected).max() / np.abs(expected).max()
-        worst = max(worst, float(difference))
+        forces.append(joint(scale * u))
+        worst = max(worst, float(np.abs(forces[-1] - expected).max() / np.abs(expected).max()))
         if joint.stiffness_ratio != max(p.stiffness_ratio for p in alone):
-            return 1.0
-    return worst
+            worst = 1.0
+    return forces, worst
 
 
 def test_grids_evaluated_side_by_side_give_the_same_forces_as_one_by_one():
     sizes = ElementForces(_grid(1e6, 0.0)).grid.ndof + ElementForces(
         _grid(2e9, 0.3, xs=(0, 0.01, 0.03))).grid.ndof
     u = np.random.default_rng(2).standard_normal(sizes) * 1e-3
-    # Two halves of a grid are summed: the forces differ in the last digits only.
-    assert _joint_minus_parts(u) < 1e-12
+    here, difference = _joint_against_parts(u)
+    # The first grid comes in two halves, summed: the forces differ in the last digits only.
+    assert difference < 1e-12
     # A worker process (parallel FE checks, study workers) shares the cores with its siblings:
-    # it evaluates the grids one by one, with the same result.
+    # it evaluates the grids one by one, with the same result to the last bit, so that a
+    # parallel check reproduces the serial one.
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(1) as pool:
-        assert pool.apply(_joint_minus_parts, (u,)) < 1e-12
+        there, difference = pool.apply(_joint_against_parts, (u,))
+        assert difference < 1e-12
+        assert all(np.array_equal(a, b) for a, b in zip(here, there, strict=True))
         assert pool.apply(nonlinear._side_by_side) is False
     assert nonlinear._side_by_side() is (len(os.sched_getaffinity(0)) > 1)
 

@@ -268,33 +268,37 @@ class JointForces:
             then(i, f)
             return f
 
-        helper = _helper()
-        if len(self.parts) == 1 or helper is None:
-            return np.concatenate([part(i) for i in range(len(self.parts))])
-        # The grids are independent and their kernels release the GIL, so two threads share the
-        # work. The first part's forces are followed by the longest solve (the walls' coupled
-        # mass): both threads compute half of its elements, then the helper solves while this
-        # thread goes on with the other parts. Measured on design (a), forces and mass solve
-        # together: 1.4-1.8 ms with the first part whole on the helper, 1.2-1.6 ms split (best
-        # of 7 x 300 calls, alternating processes); this thread's wait for the helper fell from
-        # 0.8 to 0.25 ms per step.
+        # The first part's forces are followed by the longest solve (the walls' coupled mass).
+        # Two threads share the work where the process has a helper (the kernels release the
+        # GIL): both compute half of the first part's elements, then the helper solves while
+        # this thread goes on with the other parts. Measured on design (a), forces and mass
+        # solve together: 1.4-1.8 ms with the first part whole on the helper, 1.2-1.6 ms split
+        # (best of 7 x 300 calls, alternating processes); this thread's wait for the helper fell
+        # from 0.8 to 0.25 ms per step. Without a helper the halves are computed and summed the
+        # same way, so that the forces agree to the last bit (a parallel check's workers have
+        # none, and must reproduce the serial check).
         first = self.parts[0]
         u_first = np.ascontiguousarray(u[: self.offsets[1]])
-        half = len(first.nodes) // 2
-        pending_half = helper.submit(first.range_forces, u_first, 0, half)
-        f_second, ratio_second = first.range_forces(u_first, half, len(first.nodes))
+        n, half = len(first.nodes), len(first.nodes) // 2
 
-        def finish_first() -> tuple[np.ndarray, float]:
-            f_half, ratio_half = pending_half.result()  # done: the helper ran it first
-            f = f_half + f_second
+        def finish_first(lower: tuple[np.ndarray, float],
+                         upper: tuple[np.ndarray, float]) -> np.ndarray:
+            f = lower[0] + upper[0]
+            first.stiffness_ratio = max(first.stiffness_ratio, lower[1], upper[1])
             then(0, f)
-            return f, max(ratio_half, ratio_second)
+            return f
 
-        pending = helper.submit(finish_first)
+        helper = _helper()
+        if helper is None:
+            lower = first.range_forces(u_first, 0, half)
+            f_first = finish_first(lower, first.range_forces(u_first, half, n))
+            return np.concatenate([f_first, *(part(i) for i in range(1, len(self.parts)))])
+        pending_lower = helper.submit(first.range_forces, u_first, 0, half)
+        upper = first.range_forces(u_first, half, n)
+        # The helper runs one task at a time: the lower half is done when this one starts.
+        pending = helper.submit(lambda: finish_first(pending_lower.result(), upper))
         others = [part(i) for i in range(1, len(self.parts))]
-        f_first, ratio = pending.result()
-        first.stiffness_ratio = max(first.stiffness_ratio, ratio)
-        return np.concatenate([f_first, *others])
+        return np.concatenate([pending.result(), *others])
 
 
 def _block_diagonal(matrices: list[sp.spmatrix]) -> sp.csr_matrix:
