@@ -1,8 +1,8 @@
 """Time a flat 1.2 m drop of reference design (a) with the default mesh.
 
 Prints, for the drop as the tool runs it (until the package and every cell have turned round,
-and as long again) and for runs of fixed length after impact (``--duration-ms``, default 10 and 20 ms, the
-scale of a cushioned package's pulse): the wall time (set-up and time stepping), DOFs,
+and as long again) and for runs of fixed length after impact (``--duration-ms``, default 10 and
+20 ms, the scale of a cushioned package's pulse): the wall time (set-up and time stepping), DOFs,
 steps and the time per step; and, measured in the same run, the time of one bare CSR matvec
 with the model's stiffness matrix (the memory-bandwidth floor of an explicit step), with the
 ratio. Each drop runs ``--repeat`` times (default 3): every wall time is printed, the median run
