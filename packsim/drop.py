@@ -19,7 +19,10 @@ dividers, cells). Modelling choices:
 - **Accelerations** are what an accelerometer on the cell reads (specific force, in g: 0 in free
   fall, 1 at rest), low-pass filtered with an SAE J211-1 CFC filter (class in ``data/fe.toml``).
 - **Time step**: a fraction of the critical step (``data/fe.toml``); a run whose energy balance
-  fails (an instability) is made again with a smaller fraction, so none is reported.
+  fails (an instability) is made again with a smaller fraction, so none is reported. A cushion
+  element that densifies gets mass in proportion to its stiffening instead of shortening the
+  step of the whole package (:meth:`~packsim.fem.explicit.ExplicitModel.hold_step`; a few grams,
+  ``stats["added_mass_kg"]``).
 
 The model is small-strain and small-rotation: fine for the impact of a flat drop; for edge and
 corner drops the package's rotation during the pulse (a few degrees) is linearised.
@@ -129,15 +132,17 @@ class DropResult:
     energy : dict of str to ndarray
         Histories at ``energy["time_s"]``: ``kinetic``, ``internal`` (work of the internal
         forces), ``dissipated`` (internal work not stored elastically), ``contact`` (floor
-        springs), ``gravity`` (work done by gravity), J.
+        springs), ``gravity`` (work done by gravity), ``added_mass`` (kinetic energy brought
+        by the mass given to densified cushion elements during the run), J.
     energy_error : float
         Largest balance error over the run, relative to the impact kinetic energy.
     first_contact_m : ndarray
         (k, 3) points of the package that touched the floor first (package frame), m.
     stats : dict
         ``dofs``, ``steps``, ``dt_s``, ``min_dt_s``, ``wall_s``, ``setup_s`` (model and mesh),
-        ``stepping_s`` (the time-stepping loop), ``added_mass_kg`` (0: selective mass scaling
-        adds none), ``selective_mass_kg``, ``turned_round`` (the package and every cell had
+        ``stepping_s`` (the time-stepping loop), ``added_mass_kg`` (mass given during the run
+        to the nodes of densified cushion elements so that they do not shorten the step;
+        selective mass scaling adds none), ``selective_mass_kg``, ``turned_round`` (the package and every cell had
         turned round when the run stopped), ``courant`` (fraction of the critical step; the
         retry's when the first run's energy balance failed, data/fe.toml).
     """
@@ -368,6 +373,7 @@ class _DropModel:
         """Back to the state it was built in, for another run: uncrushed foams, and the
         stable-step search starting where it did (so that the step is the same to the last digit)."""
         self.model.internal_force.reset()
+        self.model.release_masses()
         self.model.top_mode = self.start_mode
 
 
@@ -418,6 +424,11 @@ def _drop_model(design: Design, mesh_size_m: float | None, dissipative: bool,
     model = ExplicitModel(points, mass_dof, forces.stiffness, forces,
                           scaled_mass=sp.block_diag([m for m, _ in scaled], format="csr"),
                           bodies=bodies)
+    # A densifying cushion gets mass where it stiffens instead of a shorter step for the whole
+    # package (data/fe.toml, stiffening_mass_headroom).
+    inner = parts[1]
+    model.hold_step(1, inner.volume * rho[tuple(inner.grid.solid_elements.T)],
+                    _defaults()["stiffening_mass_headroom"])
     nq, body_q, carried = model.nq, model.body_q, model.carried
     node_q = np.full(2 * n_nodes, -1)
     node_q[carried[0::3] // 3] = np.arange(0, carried.size, 3)
@@ -640,7 +651,7 @@ def _drop(design: Design, height_m: float, orient: Orientation, mesh_size_m: flo
     stored = run.monitored.get("stored", np.zeros_like(internal))
     energy = {"time_s": run.time_s, "kinetic": run.kinetic_j, "internal": internal,
               "dissipated": internal - stored, "contact": run.contact_j,
-              "gravity": -run.potential_j}
+              "gravity": -run.potential_j, "added_mass": run.added_mass_j}
     return DropResult(
         design_name=design.name,
         inputs={"height_m": float(height_m), "orientation": orient.name,
@@ -667,7 +678,7 @@ def _drop(design: Design, height_m: float, orient: Orientation, mesh_size_m: flo
         first_contact_m=np.unique(model.points[run.first_contact_nodes], axis=0),
         stats={"dofs": model.nq, "steps": run.steps, "dt_s": run.dt_s, "min_dt_s": run.min_dt_s,
                "wall_s": time.perf_counter() - start, "setup_s": setup_s,
-               "stepping_s": run.stepping_s, "added_mass_kg": 0.0,
+               "stepping_s": run.stepping_s, "added_mass_kg": run.added_mass_kg,
                "selective_mass_kg": dm.selective_mass_kg, "turned_round": "t" in turn,
                "courant": courant},
         _raw={"run": run, "model": dm},

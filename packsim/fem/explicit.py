@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -86,6 +87,11 @@ class ExplicitRun:
         Nodes below the floor at the first step that had any.
     stepping_s : float
         Wall time of the time-stepping loop, s (without the stable-step estimate before it).
+    added_mass_j : ndarray
+        Kinetic energy that mass added during the run (:meth:`ExplicitModel.hold_step`) brought
+        with it, J, at the output times: the balance counts it as put in.
+    added_mass_kg : float
+        Mass added during the run, kg.
     """
 
     step_time_s: np.ndarray
@@ -106,6 +112,8 @@ class ExplicitRun:
     first_contact_nodes: np.ndarray
     monitored: dict[str, np.ndarray] = field(default_factory=dict)
     stepping_s: float = 0.0
+    added_mass_j: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    added_mass_kg: float = 0.0
 
 
 def lumped_masses(grid, densities_kg_m3: np.ndarray) -> np.ndarray:
@@ -191,6 +199,21 @@ def _uncoupled_pieces(mass: sp.spmatrix, bounds: np.ndarray) -> bool:
                                np.searchsorted(bounds, coo.col, side="right")))
 
 
+@dataclass(eq=False)
+class _HeldPart:
+    """A part whose densifying foams get mass instead of a shorter step (hold_step)."""
+
+    forces: Any
+    headroom: float
+    element_mass: np.ndarray  # of each solid element, kg
+    base: np.ndarray  # its coordinates' masses as built, kg
+    positions: np.ndarray  # where they sit in the mass matrix's data
+    node: np.ndarray  # the part's node of each coordinate
+    factor: np.ndarray  # mass factor of each element (1: as built)
+    solve: Callable[[np.ndarray], np.ndarray]  # the mass solve as built
+    ratio: float = 1.0  # stiffening its masses leave (for the step)
+
+
 class ExplicitModel:
     """A body for :func:`integrate`: masses, stiffness, internal forces and coordinates.
 
@@ -267,6 +290,93 @@ class ExplicitModel:
             self._parts = len(offsets) - 1
         self._top_mode: np.ndarray | None = None
         self._stiffness_q: sp.csr_matrix | None = None
+        self._held: dict[int, _HeldPart] = {}
+        self._added: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def hold_step(self, part: int, element_mass_kg: np.ndarray, headroom: float) -> bool:
+        """Keep the foams of part ``part`` from shortening the step as they densify: before each
+        of the part's mass solves, every element whose tangent ratio r
+        (:meth:`~packsim.fem.nonlinear.ElementForces.densified_ratios`) exceeds its mass factor
+        gets mass factor r x ``headroom``, its mass times (factor - 1) shared by its corners
+        (factors never fall during a run). An element whose mass grows with its stiffness
+        vibrates no faster than it did, so the step holds: the mass scaling explicit codes apply
+        below a minimum step, confined to the densified elements. Masses lumped on the nodes
+        from elsewhere (a load, a neighbour) are not scaled.
+
+        ``element_mass_kg`` (the part's solid elements) are their masses, kg. Needs the forces
+        part by part and the part's masses uncoupled (a diagonal block, as a foam insert has);
+        returns whether the part is held.
+        """
+        if not self._by_part:
+            return False
+        lo, hi, solve = self._pieces[part]
+        block = sp.coo_matrix(self.mass_q[lo:hi, lo:hi])
+        if not np.array_equal(block.row, block.col):
+            return False
+        mass = self.mass_q
+        columns = np.arange(lo, hi)
+        # Where each diagonal entry of the part sits in the (CSC) mass matrix's data.
+        first = mass.indptr[columns]
+        positions = first + np.array([np.flatnonzero(mass.indices[a:b] == c)[0] for a, b, c in
+                                      zip(first, mass.indptr[columns + 1], columns)], dtype=int)
+        forces = self.internal_force.parts[part]
+        self._held[part] = _HeldPart(forces, headroom, np.asarray(element_mass_kg, float),
+                                     mass.data[positions].copy(), positions,
+                                     self._local[lo:hi] // 3, np.ones(len(forces.nodes)), solve)
+        return True
+
+    def release_masses(self) -> None:
+        """Take back the masses :meth:`hold_step` added (for another run)."""
+        for part, held in self._held.items():
+            lo, hi, _ = self._pieces[part]
+            self.mass_q.data[held.positions] = held.base
+            self._pieces[part] = (lo, hi, held.solve)
+            held.factor[:] = 1.0
+            held.ratio = 1.0
+        self._added.clear()
+
+    @property
+    def added_mass_kg(self) -> float:
+        """Mass :meth:`hold_step` has added, kg (each node's on its three coordinates)."""
+        return sum(float(self.mass_q.data[h.positions].sum() - h.base.sum()) / 3
+                   for h in self._held.values())
+
+    def take_added(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The coordinates whose mass grew since the last call, and by how much, kg."""
+        added, self._added = self._added, []
+        return added
+
+    @property
+    def stiffness_ratio(self) -> float:
+        """How much the foams have shortened the stable step, squared: the largest tangent over
+        initial modulus of the forces, where a held part counts by what its added masses leave
+        of its stiffening."""
+        force = self.internal_force
+        if not self._held:
+            return getattr(force, "stiffness_ratio", 1.0)
+        free = [p.stiffness_ratio for i, p in enumerate(force.parts) if i not in self._held]
+        return max([1.0, *free, *(h.ratio for h in self._held.values())])
+
+    def _hold(self, part: int) -> None:
+        """Give held part ``part``'s densified elements their mass (see hold_step)."""
+        held = self._held[part]
+        elements, ratio = held.forces.densified_ratios()
+        need = ratio > held.factor[elements]
+        if need.any():
+            held.factor[elements[need]] = ratio[need] * held.headroom
+            corners = held.forces.nodes
+            extra = np.bincount(corners.ravel(), minlength=held.forces.grid.n_nodes,
+                                weights=np.repeat(held.element_mass * (held.factor - 1.0)
+                                                  / corners.shape[1], corners.shape[1]))
+            masses = held.base + extra[held.node]
+            grown = masses - self.mass_q.data[held.positions]
+            self.mass_q.data[held.positions] = masses
+            lo, hi, _ = self._pieces[part]
+            inverse = 1.0 / masses
+            self._pieces[part] = (lo, hi, lambda f: inverse * f)
+            moved = np.flatnonzero(grown > 0)
+            self._added.append((lo + moved, grown[moved]))
+        held.ratio = max(1.0, float(np.max(ratio / held.factor[elements], initial=1.0)))
 
     def solve_mass(self, f: np.ndarray) -> np.ndarray:
         """M_q^-1 f."""
@@ -292,6 +402,8 @@ class ExplicitModel:
         a = np.empty(self.nq)
 
         def solve_part(i: int, f_part: np.ndarray) -> None:
+            if i in self._held:
+                self._hold(i)
             lo, hi, solve = self._pieces[i]
             a[lo:hi] = solve(f_q[lo:hi] - f_part[self._local[lo:hi]])
 
@@ -427,7 +539,6 @@ def integrate(
     if gap is not None:
         gap = sp.csr_matrix(gap)
         k_gap = np.ascontiguousarray(k_gap, dtype=float)
-    force = model.internal_force
     carried_node, carried_axis = np.divmod(model.carried, 3)
 
     first_contact: list[np.ndarray] = []
@@ -443,8 +554,7 @@ def integrate(
         return *model.accelerate(u_now, f_q), total, energy
 
     def step_size() -> float:
-        ratio = getattr(force, "stiffness_ratio", 1.0)
-        return dt0 / np.sqrt(max(ratio, 1.0))
+        return dt0 / np.sqrt(max(model.stiffness_ratio, 1.0))
 
     start = time.perf_counter()
     q = np.zeros(model.nq)
@@ -452,9 +562,10 @@ def integrate(
     a, f_int, total_c, e_c = accelerate(q, u)
     dt = step_size()
     v = np.asarray(velocity_q, float) + 0.5 * dt * a  # mid-step velocities
-    internal_work, t, step = 0.0, 0.0, 0
+    internal_work, injected, t, step = 0.0, 0.0, 0.0, 0
     step_times, probe_rows = [], []
-    records: dict[str, list[float]] = {k_: [] for k_ in ("t", "fc", "ke", "ie", "ce", "pe", "vn")}
+    records: dict[str, list[float]] = {k_: [] for k_ in ("t", "fc", "ke", "ie", "ce", "pe", "vn",
+                                                         "me")}
     monitored: dict[str, list[float]] = {}
     min_dt = dt
     while t < duration_s * (1 - 1e-12) and step < max_steps:
@@ -466,6 +577,9 @@ def integrate(
         # Work of the internal forces (trapezoidal): stored strain energy plus what the material
         # dissipated, exact for a linear material.
         internal_work += work_increment(f_previous, f_int, v, dt, model.carried)
+        for grown_q, grown_kg in model.take_added():
+            # Mass added at the velocity it meets brings its kinetic energy with it.
+            injected += 0.5 * float(grown_kg @ v[grown_q] ** 2)
         dt_next = step_size()
         min_dt = min(min_dt, dt_next)
         v_new = v + 0.5 * (dt + dt_next) * a
@@ -482,6 +596,7 @@ def integrate(
             records["ce"].append(e_c)
             records["pe"].append(-float(weight @ q))
             records["vn"].append(float(momentum_row @ v_at))
+            records["me"].append(injected)
             for name, value in (monitor(u, q) if monitor else {}).items():
                 monitored.setdefault(name, []).append(value)
             if progress is not None:
@@ -495,7 +610,7 @@ def integrate(
     arrays = {key: np.array(val) for key, val in records.items()}
     v0 = np.asarray(velocity_q, float)
     kinetic0 = 0.5 * float(v0 @ (model.mass_q @ v0))
-    total = arrays["ke"] + arrays["ie"] + arrays["ce"] + arrays["pe"]
+    total = arrays["ke"] + arrays["ie"] + arrays["ce"] + arrays["pe"] - arrays["me"]
     error = float(np.max(np.abs(total - kinetic0)) / kinetic0) if kinetic0 > 0 and total.size else 0.0
     return ExplicitRun(
         step_time_s=np.array(step_times),
@@ -506,7 +621,7 @@ def integrate(
         energy_error=error, final_q=q, final_velocity_q=v,
         first_contact_nodes=first_contact[0] if first_contact else np.zeros(0, dtype=int),
         monitored={k_: np.array(v_) for k_, v_ in monitored.items()},
-        stepping_s=stepping_s,
+        stepping_s=stepping_s, added_mass_j=arrays["me"], added_mass_kg=model.added_mass_kg,
     )
 
 

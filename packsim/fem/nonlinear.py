@@ -187,6 +187,22 @@ class ElementForces:
                                     if ((members >= lo) & (members < hi)).any()]
         return self._ranges[lo, hi]
 
+    def densified_ratios(self) -> tuple[np.ndarray, np.ndarray]:
+        """The foam elements crushed past their foam's densification onset (indices), and the
+        loading tangent at each one's crush history (capped as the forces cap it) over its
+        initial modulus: how much faster than at the start it now vibrates, squared. Elements
+        short of the onset unload no stiffer than the initial modulus."""
+        elements, ratios = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
+        for m, law in self.foams.items():
+            members = self._members.get(m)
+            if members is None:
+                continue
+            past = members[self.eps_max[members] > law.densification_strain]
+            elements.append(past)
+            ratios.append(law.loading_tangent(np.minimum(self.eps_max[past], self._caps[m]))
+                          / law.youngs_modulus_pa)
+        return np.concatenate(elements), np.concatenate(ratios)
+
     def linear_stress(self, strain: np.ndarray, m: int) -> np.ndarray:
         """Stresses (n, 3, 3), Pa, of strains (n, 3, 3) in the linear material ``m``."""
         c = self.tensors[m].reshape(9, 9)
