@@ -10,8 +10,9 @@ internal-force evaluation, sparse products with T and the contact matrix, and on
 
 The floor is the plane n . x = level with a penalty spring on every node below it (frictionless);
 gravity acts along -n. The stable step is a fraction of 2 / omega_max of (K_q, M_q) with every
-penalty spring counted as closed (Lanczos), shortened when a foam densifies (its tangent rises).
-Energies are tracked so that every run reports its own balance error.
+penalty spring counted as closed (Lanczos), shortened when a foam densifies (its tangent rises),
+unless the part is held (:meth:`ExplicitModel.hold_step`: the densified elements get mass
+instead). Energies are tracked so that every run reports its own balance error.
 """
 
 from __future__ import annotations
