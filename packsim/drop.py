@@ -142,9 +142,10 @@ class DropResult:
         ``dofs``, ``steps``, ``dt_s``, ``min_dt_s``, ``wall_s``, ``setup_s`` (model and mesh),
         ``stepping_s`` (the time-stepping loop), ``added_mass_kg`` (mass given during the run
         to the nodes of densified cushion elements so that they do not shorten the step;
-        selective mass scaling adds none), ``selective_mass_kg``, ``turned_round`` (the package and every cell had
-        turned round when the run stopped), ``courant`` (fraction of the critical step; the
-        retry's when the first run's energy balance failed, data/fe.toml).
+        selective mass scaling adds none), ``selective_mass_kg``, ``turned_round`` (the
+        package and every cell had turned round when the run stopped), ``courant`` (fraction
+        of the critical step; the retry's when the first run's energy balance failed,
+        data/fe.toml).
     """
 
     design_name: str
