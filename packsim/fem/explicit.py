@@ -359,6 +359,11 @@ class ExplicitModel:
     def _hold(self, part: int) -> None:
         """Give held part ``part``'s densified elements their mass (see hold_step)."""
         held = self._held[part]
+        if held.forces.stiffness_ratio <= 1.0:
+            # No element has stiffened yet (the part's largest tangent ratio, kept by its forces,
+            # is that of its most crushed element): nothing to add, and no search on the hot path.
+            held.ratio = 1.0
+            return
         elements, ratio = held.forces.densified_ratios()
         need = ratio > held.factor[elements]
         if need.any():

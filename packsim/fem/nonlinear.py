@@ -182,9 +182,10 @@ class ElementForces:
         """Each material's elements among lo:hi, counted from lo (kept: a step asks for the same
         ranges every time)."""
         if (lo, hi) not in self._ranges:
-            self._ranges[lo, hi] = [(m, members[(members >= lo) & (members < hi)] - lo)
-                                    for m, members in self._members.items()
-                                    if ((members >= lo) & (members < hi)).any()]
+            bounds = {m: np.searchsorted(members, (lo, hi))  # members are sorted
+                      for m, members in self._members.items()}
+            self._ranges[lo, hi] = [(m, self._members[m][a:b] - lo)
+                                    for m, (a, b) in bounds.items() if a < b]
         return self._ranges[lo, hi]
 
     def densified_ratios(self) -> tuple[np.ndarray, np.ndarray]:
