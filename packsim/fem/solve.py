@@ -2,9 +2,10 @@
 
 Constrained degrees of freedom keep their rows in the matrix as scaled identity rows (their
 columns moved to the right-hand side), so matrices keep the grid's block pattern. The default
-solver is conjugate gradients preconditioned by smoothed-aggregation AMG with the six rigid-body
-modes as near-null space (shared/reference/perf-notes.md: 9 iterations on a homogeneous block;
-packages with stiff walls round soft foam need 15-30).
+solver is conjugate gradients preconditioned by aggregation AMG (pyamg) with the six rigid-body
+modes as near-null space, in W-cycles (shared/reference/perf-notes.md measured smoothed
+aggregation: 9 iterations on a homogeneous block; packages with stiff walls round soft foam take
+30-50 iterations of the cheaper plain aggregation used here).
 """
 
 from __future__ import annotations
@@ -18,17 +19,27 @@ import scipy.sparse.linalg as spla
 
 
 # Measured on package models (stiff thin walls round soft foam, 178k DOFs; benchmarks/compression.py):
-# - theta = 0.1 drops the weak foam-to-wall couplings from aggregation: 29 -> 15 CG iterations;
+# - theta = 0.1 drops the weak foam-to-wall couplings from aggregation: 29 -> 15 CG iterations
+#   (theta 0.05 is as good; 0.25 needs hundreds);
 # - the rigid-body modes are exact near-null vectors, so relaxing them ("improving candidates",
 #   pyamg's default) only costs setup time (1.6 s);
 # - one forward Gauss-Seidel sweep before and one backward after (still a symmetric preconditioner)
-#   halves the smoothing cost of pyamg's default symmetric sweeps for 3 more iterations.
+#   halves the smoothing cost of pyamg's default symmetric sweeps for 3 more iterations;
+# - plain (unsmoothed) aggregation in W-cycles instead of smoothed aggregation in V-cycles: the
+#   prolongator smoothing, its spectral-radius estimates and the denser Galerkin products were
+#   90 % of the setup (3.0-4.3 s at 183k DOFs). Without them the setup takes 0.3 s; CG needs more
+#   iterations (design (a) 18 -> 30, (b) 39 -> 41, (c) 25 -> 52), and the solve, setup included,
+#   takes 5.3-5.7 s against 7.0-7.7 s on (a), 6.3 against 11.5 s on (b), 9.3 against 9.0 s on
+#   (c); at 44k DOFs on (a) 1.7-1.8 against 1.9-2.1 s. A compression runs one solve per
+#   hierarchy (buckling factorises a coarser model directly), so setup counts in full.
 _AMG_OPTIONS = {
     "strength": ("symmetric", {"theta": 0.1}),
+    "smooth": None,
     "improve_candidates": None,
     "presmoother": ("block_gauss_seidel", {"sweep": "forward"}),
     "postsmoother": ("block_gauss_seidel", {"sweep": "backward"}),
 }
+_AMG_CYCLE = "W"
 
 
 def constrain(matrix: sp.bsr_matrix, fixed: np.ndarray, diagonal: float = 1.0) -> sp.bsr_matrix:
@@ -90,7 +101,7 @@ class LinearSolver:
                 k_free, B=rigid_body_modes(centred / scale), symmetry="symmetric", max_coarse=300,
                 coarse_solver="splu", **_AMG_OPTIONS,
             )
-            self.preconditioner = self._amg.aspreconditioner(cycle="V")
+            self.preconditioner = self._amg.aspreconditioner(cycle=_AMG_CYCLE)
         elif method == "direct":
             self._lu = spla.splu(sp.csc_matrix(k_free))
         else:
