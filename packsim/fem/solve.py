@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import pyamg
+import pymetis
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
@@ -81,7 +82,8 @@ class LinearSolver:
     points : ndarray
         Node coordinates (n, 3), for the rigid-body near-null space of the AMG hierarchy.
     method : {"amg", "direct"}
-        AMG-preconditioned CG (default, scales to 10^5-10^6 DOFs) or SuperLU (small models).
+        AMG-preconditioned CG (default, scales to 10^5-10^6 DOFs) or SuperLU on a nested
+        dissection order (small models, and many solves with one matrix).
     rtol : float
         Relative residual tolerance of CG.
     """
@@ -103,7 +105,11 @@ class LinearSolver:
             )
             self.preconditioner = self._amg.aspreconditioner(cycle=_AMG_CYCLE)
         elif method == "direct":
-            self._lu = spla.splu(sp.csc_matrix(k_free))
+            # Symmetric positive definite: no pivoting, so the fill-reducing order is kept.
+            self._order = _nested_dissection(k_free, len(points))
+            order = self._order
+            self._lu = spla.splu(sp.csc_matrix(k_free)[order][:, order], permc_spec="NATURAL",
+                                 diag_pivot_thresh=0.0, options={"SymmetricMode": True})
         else:
             raise ValueError(f"unknown solver method {method!r}; expected 'amg' or 'direct'")
         self.setup_s = time.perf_counter() - start
@@ -111,7 +117,9 @@ class LinearSolver:
     def solve(self, f: np.ndarray) -> np.ndarray:
         """Displacements for the right-hand side ``f``."""
         if self.method == "direct":
-            return self._lu.solve(f)
+            u = np.empty_like(f, dtype=float)
+            u[self._order] = self._lu.solve(np.asarray(f, dtype=float)[self._order])
+            return u
         count = [0]
 
         def tick(_: np.ndarray) -> None:
@@ -123,6 +131,28 @@ class LinearSolver:
             raise RuntimeError(f"CG did not converge in {count[0]} iterations (info={info})")
         self.iterations.append(count[0])
         return u
+
+
+def _nested_dissection(matrix: sp.spmatrix, n_nodes: int) -> np.ndarray:
+    """A fill-reducing order of the rows of ``matrix`` (symmetric pattern): METIS nested
+    dissection of its node graph, each node's three dofs kept together, where the matrix has
+    three rows per node; of its row graph otherwise.
+
+    SuperLU's own orders suit 3-D solid meshes poorly. Measured on design (a)'s constrained
+    stiffness (18k DOFs): default (COLAMD, partial pivoting) 4.7 s to factorise, 41 ms per solve,
+    17.4M entries in the factors; MMD on A^T + A without pivoting 3.6 s, 23 ms, 18.8M; nested
+    dissection 1.7-1.9 s, 22-27 ms, 12.9M.
+    """
+    per_node = 3 if matrix.shape[0] == 3 * n_nodes else 1
+    blocks = sp.bsr_matrix(matrix, blocksize=(per_node, per_node))
+    rows = np.repeat(np.arange(len(blocks.indptr) - 1), np.diff(blocks.indptr))
+    # The structural pattern, blocks a constraint emptied included: ordering those nodes as
+    # isolated vertices scatters them through the order, and SuperLU then took 22 s instead of 2.
+    edge = rows != blocks.indices  # METIS takes no self-loops
+    pattern = sp.csr_matrix((np.ones(edge.sum()), (rows[edge], blocks.indices[edge])),
+                            shape=(len(blocks.indptr) - 1,) * 2)
+    order, _ = pymetis.nested_dissection(pymetis.CSRAdjacency(pattern.indptr, pattern.indices))
+    return (per_node * np.asarray(order)[:, None] + np.arange(per_node)).ravel()
 
 
 def solve_with_prescribed(k: sp.spmatrix, f: np.ndarray, fixed: np.ndarray, values: np.ndarray,
@@ -147,14 +177,16 @@ def buckling_factors(solver: LinearSolver, k_geo: sp.spmatrix, fixed: np.ndarray
 
     Solved as the largest eigenvalues mu = 1 / lambda of -K_G phi = mu K phi by Lanczos (ARPACK)
     with one stiffness solve per iteration: the wanted mu are the largest and well separated from
-    the cluster near zero, so few iterations are needed. Constrained dofs have zero rows in K_G
-    and identity rows in K, so their eigenvalues are 0.
+    the cluster near zero. Constrained dofs have zero rows in K_G and identity rows in K, so their
+    eigenvalues are 0. The relative tolerance 1e-6 is far below any modelling error: on design
+    (a) (18k DOFs, whose first three factors lie within 2 %) it needs 84-86 solves against
+    110-112 at 1e-10, with the same factors to eight digits.
     """
     kg = constrain(k_geo, fixed, diagonal=0.0)
     n = kg.shape[0]
     k_inv = spla.LinearOperator((n, n), matvec=solver.solve, dtype=float)
     count = min(n - 1, max(n_modes + 2, 6))
-    mu, modes = spla.eigsh(-kg, k=count, M=solver.k, Minv=k_inv, which="LA", tol=1e-10)
+    mu, modes = spla.eigsh(-kg, k=count, M=solver.k, Minv=k_inv, which="LA", tol=1e-6)
     order = np.argsort(mu)[::-1]
     mu, modes = mu[order], modes[:, order]
     positive = mu > 0
