@@ -106,8 +106,7 @@ class LinearSolver:
             self.preconditioner = self._amg.aspreconditioner(cycle=_AMG_CYCLE)
         elif method == "direct":
             # Symmetric positive definite: no pivoting, so the fill-reducing order is kept.
-            self._order = _nested_dissection(k_free, len(points))
-            order = self._order
+            order = self._order = _nested_dissection(k_free, len(points))
             self._lu = spla.splu(sp.csc_matrix(k_free)[order][:, order], permc_spec="NATURAL",
                                  diag_pivot_thresh=0.0, options={"SymmetricMode": True})
         else:
@@ -141,7 +140,7 @@ def _nested_dissection(matrix: sp.spmatrix, n_nodes: int) -> np.ndarray:
     SuperLU's own orders suit 3-D solid meshes poorly. Measured on design (a)'s constrained
     stiffness (18k DOFs): default (COLAMD, partial pivoting) 4.7 s to factorise, 41 ms per solve,
     17.4M entries in the factors; MMD on A^T + A without pivoting 3.6 s, 23 ms, 18.8M; nested
-    dissection 1.7-1.9 s, 22-27 ms, 12.9M.
+    dissection 1.7-2.1 s, 22-27 ms, 12.9M.
     """
     per_node = 3 if matrix.shape[0] == 3 * n_nodes else 1
     blocks = sp.bsr_matrix(matrix, blocksize=(per_node, per_node))
