@@ -155,11 +155,16 @@ def platen_constraints(grid) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     return fixed, values, bottom, top
 
 
-def _press(design: Design, mesh_size_m: float | None, method: str) -> _PlatenSolution:
+def _press(design: Design, mesh_size_m: float | None, method: str | None,
+           direct_max_dofs: int = 0) -> _PlatenSolution:
+    """The unit platen displacement solved on the package's grid; ``method`` None picks the
+    direct solver up to ``direct_max_dofs`` DOFs, AMG above."""
     t = time.perf_counter()
     pm = package_mesh(design, mesh_size_m)
     grid = pm.grid
     mesh_s = time.perf_counter() - t
+    if method is None:
+        method = "direct" if grid.ndof <= direct_max_dofs else "amg"
     t = time.perf_counter()
     k = grid.stiffness()
     assembly_s = time.perf_counter() - t
@@ -189,8 +194,12 @@ def _buckling(design: Design, static: _PlatenSolution, mesh_size_m: float | None
         size = mesh_size_m or float(np.diff(static.grid.xs).max())
         while True:
             size *= (model.grid.ndof / max_dofs) ** (1 / 3) * 1.05
-            if package_mesh(design, size).dofs <= max_dofs:
+            dofs = package_mesh(design, size).dofs
+            if dofs <= max_dofs:
                 break
+            if size > max(design.outer_dims_m):  # one element per gap between the design's lines
+                raise ValueError(f"buckling_max_dofs must be at least {dofs} for {design.name} "
+                                 f"(its coarsest grid), got {max_dofs}")
         model = _press(design, size, "direct")
     elif static.solver.method != "direct":
         direct = solve.LinearSolver(static.solver.k, static.grid.points, method="direct")
@@ -212,7 +221,7 @@ def simulate_compression(
     stack_height_m: float | None = None,
     mesh_size_m: float | None = None,
     buckling: bool = True,
-    solver: str = "amg",
+    solver: str | None = None,
     buckling_max_dofs: int = 20000,
 ) -> CompressionResult:
     """Press a package between a rigid floor and a rigid top platen.
@@ -229,8 +238,12 @@ def simulate_compression(
         Largest element edge, m (default: see :func:`packsim.fem.mesh.package_mesh`).
     buckling : bool
         Also compute the linear buckling load factor.
-    solver : {"amg", "direct"}
-        Linear solver; AMG-preconditioned CG scales to large models.
+    solver : {"amg", "direct"}, optional
+        Linear solver; AMG-preconditioned CG scales to large models. By default the direct
+        solver where the buckling analysis factorises the same model anyway (up to
+        ``buckling_max_dofs``), AMG otherwise; ``inputs["solver"]`` says which ran. Measured on
+        design (a)'s default mesh (18k DOFs): 1.0 s of AMG solve saved, since buckling reuses the
+        factorisation.
     buckling_max_dofs : int
         Largest model for the buckling analysis; a finer static mesh is coarsened for it.
 
@@ -247,7 +260,7 @@ def simulate_compression(
     if load_n < 0:
         raise ValueError(f"load_n must be >= 0 (compression), got {load_n}")
     t0 = time.perf_counter()
-    static = _press(design, mesh_size_m, solver)
+    static = _press(design, mesh_size_m, solver, buckling_max_dofs if buckling else 0)
     grid = static.grid
     wall = {"mesh": static.mesh_s, "assembly": static.assembly_s, "solve": static.solve_s}
     unit_load = static.unit_load_n
@@ -284,7 +297,8 @@ def simulate_compression(
     return CompressionResult(
         design_name=design.name,
         inputs={"load_n": load_n, "stack_height_m": stack_height_m, "mesh_size_m": mesh_size_m,
-                "buckling": buckling, "buckling_mesh_size_m": buckling_size, "solver": solver,
+                "buckling": buckling, "buckling_mesh_size_m": buckling_size,
+                "solver": static.solver.method,
                 "materials": dict(zip(PARTS, static.materials))},
         load_n=float(load_n),
         deflection_m=float(load_n / stiffness) if stiffness > 0 else float("inf"),

@@ -33,12 +33,26 @@ def test_floor_reaction_balances_the_platen_load(stacked, design_a):
 
 
 def test_results_scale_linearly_with_load(design_a, stacked):
-    double = simulate_compression(design_a, load_n=2 * stacked.load_n, buckling=False)
+    double = simulate_compression(design_a, load_n=2 * stacked.load_n, buckling=False,
+                                  solver=stacked.inputs["solver"])
     assert double.deflection_m == pytest.approx(2 * stacked.deflection_m, rel=1e-6)
     for part, peak in stacked.max_von_mises_pa.items():
         assert double.max_von_mises_pa[part].value == pytest.approx(2 * peak.value, rel=1e-6)
     # The buckling load belongs to the package, not to the load applied.
     assert stacked.buckling_load_n == pytest.approx(stacked.buckling_factor * stacked.load_n)
+
+
+def test_the_solver_is_direct_where_buckling_factorises_the_model_anyway(design_a, stacked):
+    assert stacked.dofs <= 20000 and stacked.inputs["solver"] == "direct"
+    iterative = simulate_compression(design_a, load_n=stacked.load_n, buckling=False)
+    assert iterative.inputs["solver"] == "amg"
+    assert iterative.deflection_m == pytest.approx(stacked.deflection_m, rel=1e-5)
+    capped = simulate_compression(design_a, load_n=stacked.load_n,
+                                  buckling_max_dofs=stacked.dofs - 1)
+    assert capped.inputs["solver"] == "amg" and capped.inputs["buckling_mesh_size_m"] is not None
+    # The design's own lines (walls, cells) bound how coarse its grid can get.
+    with pytest.raises(ValueError, match="buckling_max_dofs must be at least 3024"):
+        simulate_compression(design_a, load_n=stacked.load_n, buckling_max_dofs=1000)
 
 
 def test_stiffness_agrees_with_walls_and_insert_as_parallel_springs(design_a, stacked):
