@@ -25,6 +25,9 @@ def test_direct_and_amg_solutions_agree_and_leave_the_matrix_alone(pressed):
                                              method="direct")
     amg, _ = solve.solve_with_prescribed(k, np.zeros(grid.ndof), fixed, values, grid.points)
     assert np.array_equal(k.data, before.data) and np.array_equal(k.indices, before.indices)
+    # Nor does ordering touch the constrained matrix the solver keeps (and multiplies by).
+    kept = solve.constrain(k, fixed, diagonal=k.diagonal()[~fixed].mean())
+    assert np.array_equal(lu.k.data, kept.data) and np.array_equal(lu.k.indices, kept.indices)
     assert np.abs(amg - direct).max() < 1e-6 * np.abs(direct).max()
     # The free rows balance: the platen's displacement is carried by the package, not lost.
     residual = (k @ direct)[~fixed]
