@@ -567,7 +567,7 @@ def integrate(
     u = model.displacements(q)
     a, f_int, total_c, e_c = accelerate(q, u)
     dt = step_size()
-    v = np.asarray(velocity_q, float) + 0.5 * dt * a  # mid-step velocities
+    v = v0 + 0.5 * dt * a  # mid-step velocities
     internal_work, injected, t, step = 0.0, 0.0, 0.0, 0
     step_times, probe_rows = [], []
     records: dict[str, list[float]] = {k_: [] for k_ in ("t", "fc", "ke", "ie", "ce", "pe", "vn",
