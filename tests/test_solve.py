@@ -1,13 +1,17 @@
 """The linear solvers on a package model: the direct and the AMG path give the same platen
-solution, and the direct path's fill-reducing order is a node-blocked permutation."""
+solution, the direct path's fill-reducing order is a node-blocked permutation, and the compiled
+W-cycle is pyamg's cycle, a symmetric positive preconditioner."""
 
 import numpy as np
+import pyamg
 import pytest
+import scipy.sparse as sp
 from conftest import GEOMETRIES
 
 import packsim
 from packsim.compression import platen_constraints
 from packsim.fem import solve
+from packsim.fem._amg import WCycle
 from packsim.fem.mesh import package_mesh
 
 
@@ -45,3 +49,47 @@ def test_nested_dissection_keeps_each_nodes_dofs_together(pressed):
     assert np.array_equal(np.sort(order), np.arange(grid.ndof))
     triples = order.reshape(-1, 3)
     assert np.all(triples % 3 == [0, 1, 2]) and np.all(np.diff(triples // 3, axis=1) == 0)
+
+
+def _constrained(pressed):
+    grid, k, fixed, _ = pressed
+    return solve.constrain(k, fixed, diagonal=k.diagonal()[~fixed].mean()), grid.points
+
+
+def _hierarchy(k, modes, **options):
+    return pyamg.smoothed_aggregation_solver(k, B=modes, symmetry="symmetric", max_coarse=300,
+                                             coarse_solver="splu", **solve._AMG_OPTIONS, **options)
+
+
+def test_compiled_w_cycle_is_pyamgs_with_block_gauss_seidel(pressed):
+    k, points = _constrained(pressed)
+    # Translations only: every level has 3 x 3 blocks, where the compiled sweeps are pyamg's.
+    hierarchy = _hierarchy(k, solve.rigid_body_modes(points)[:, :3],
+                           presmoother=("block_gauss_seidel", {"sweep": "forward"}),
+                           postsmoother=("block_gauss_seidel", {"sweep": "backward"}))
+    assert len(hierarchy.levels) >= 3  # a W-cycle visits the middle levels twice
+    b = np.random.default_rng(1).standard_normal(k.shape[0])
+    expected = hierarchy.aspreconditioner(cycle="W") @ b
+    assert np.abs(WCycle(hierarchy)(b) - expected).max() < 1e-10 * np.abs(expected).max()
+
+
+def test_compiled_w_cycle_is_a_symmetric_positive_preconditioner(pressed):
+    k, points = _constrained(pressed)
+    centred = points - points.mean(axis=0)
+    cycle = WCycle(_hierarchy(k, solve.rigid_body_modes(centred / np.abs(centred).max())))
+    x, y = np.random.default_rng(2).standard_normal((2, k.shape[0]))
+    mx, my = cycle(x), cycle(y)
+    assert abs(y @ mx - x @ my) < 1e-10 * abs(y @ mx)
+    assert x @ mx > 0 and y @ my > 0
+    # The pre-smoothing sweep from zero returns the true residual of what it computed.
+    level, smoothed = cycle._levels[0], np.zeros_like(x)
+    residual = level.smooth_from_zero(smoothed, x)
+    assert np.abs(residual - (x - k @ smoothed)).max() < 1e-10 * np.abs(x).max()
+
+
+def test_compiled_w_cycle_of_a_single_level_solves_exactly():
+    k = sp.diags([-1.0, 2.5, -1.0], [-1, 0, 1], shape=(60, 60), format="csr")
+    hierarchy = pyamg.smoothed_aggregation_solver(k, max_coarse=100, coarse_solver="splu")
+    assert len(hierarchy.levels) == 1
+    b = np.arange(60.0)
+    assert np.allclose(k @ WCycle(hierarchy)(b), b, rtol=0, atol=1e-12 * np.abs(b).max())

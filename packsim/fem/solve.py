@@ -2,10 +2,11 @@
 
 Constrained degrees of freedom keep their rows in the matrix as scaled identity rows (their
 columns moved to the right-hand side), so matrices keep the grid's block pattern. The default
-solver is conjugate gradients preconditioned by aggregation AMG (pyamg) with the six rigid-body
-modes as near-null space, in W-cycles (shared/reference/perf-notes.md measured smoothed
-aggregation: 9 iterations on a homogeneous block; packages with stiff walls round soft foam take
-30-50 iterations of the cheaper plain aggregation used here).
+solver is conjugate gradients preconditioned by aggregation AMG (pyamg's hierarchy, with the six
+rigid-body modes as near-null space) in W-cycles with compiled smoothers (:mod:`._amg`).
+shared/reference/perf-notes.md measured smoothed aggregation: 9 iterations on a homogeneous
+block; packages with stiff walls round soft foam take 30-50 iterations of the cheaper plain
+aggregation used here.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import pymetis
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from ._amg import WCycle
+
 
 # Measured on package models (stiff thin walls round soft foam, 178k DOFs; benchmarks/compression.py):
 # - theta = 0.1 drops the weak foam-to-wall couplings from aggregation: 29 -> 15 CG iterations
@@ -25,7 +28,8 @@ import scipy.sparse.linalg as spla
 # - the rigid-body modes are exact near-null vectors, so relaxing them ("improving candidates",
 #   pyamg's default) only costs setup time (1.6 s);
 # - one forward Gauss-Seidel sweep before and one backward after (still a symmetric preconditioner)
-#   halves the smoothing cost of pyamg's default symmetric sweeps for 3 more iterations;
+#   halves the smoothing cost of pyamg's default symmetric sweeps for 3 more iterations (the
+#   sweeps are now :class:`._amg.WCycle`'s, not pyamg's);
 # - plain (unsmoothed) aggregation in W-cycles instead of smoothed aggregation in V-cycles: the
 #   prolongator smoothing, its spectral-radius estimates and the denser Galerkin products were
 #   90 % of the setup (3.0-4.3 s at 183k DOFs). Without them the setup takes 0.3 s; CG needs more
@@ -37,10 +41,7 @@ _AMG_OPTIONS = {
     "strength": ("symmetric", {"theta": 0.1}),
     "smooth": None,
     "improve_candidates": None,
-    "presmoother": ("block_gauss_seidel", {"sweep": "forward"}),
-    "postsmoother": ("block_gauss_seidel", {"sweep": "backward"}),
 }
-_AMG_CYCLE = "W"
 
 
 def constrain(matrix: sp.bsr_matrix, fixed: np.ndarray, diagonal: float = 1.0) -> sp.bsr_matrix:
@@ -99,11 +100,13 @@ class LinearSolver:
             # Scale the rotation modes to the model size so that all six columns are O(1).
             centred = points - points.mean(axis=0)
             scale = max(float(np.abs(centred).max()), 1e-12)
-            self._amg = pyamg.smoothed_aggregation_solver(
+            hierarchy = pyamg.smoothed_aggregation_solver(
                 k_free, B=rigid_body_modes(centred / scale), symmetry="symmetric", max_coarse=300,
                 coarse_solver="splu", **_AMG_OPTIONS,
             )
-            self.preconditioner = self._amg.aspreconditioner(cycle=_AMG_CYCLE)
+            n = k_free.shape[0]
+            self.preconditioner = spla.LinearOperator((n, n), matvec=WCycle(hierarchy),
+                                                      dtype=float)
         elif method == "direct":
             # Symmetric positive definite: no pivoting, so the fill-reducing order is kept.
             order = self._order = _nested_dissection(k_free, len(points))
