@@ -36,45 +36,45 @@ def test_one_point_rule_plus_hourglass_stiffness_is_the_incompatible_mode_elemen
     assert np.abs(forces(u) - k_u).max() <= 1e-12 * np.abs(k_u).max()
 
 
-def _joint_against_parts(u: np.ndarray) -> tuple[list[np.ndarray], float]:
-    """JointForces' forces (its grids side by side on two threads where the process has a core
-    to spare, the first grid's elements split between them) at a few scales of ``u``, and their
-    largest difference from the same grids evaluated one after the other, each with its own
-    crush history: relative to the largest force, or 1.0 if their stiffness ratios (which set
-    the time step) differ."""
-    def parts():
-        return [ElementForces(_grid(1e6, 0.0), {0: FoamLaw.of("pe-33")}),
-                ElementForces(_grid(2e9, 0.3, xs=(0, 0.01, 0.03)))]
-
-    joint, alone = JointForces(parts()), parts()
-    forces, worst = [], 0.0
-    # Loading, into densification (the stiffness ratio rises), then unloading along the history.
-    for scale in (0.1, 1.0, 8.0, 0.5):
-        expected = np.concatenate([p(x) for p, x in zip(alone, joint.split(scale * u))])
-        forces.append(joint(scale * u))
-        worst = max(worst, float(np.abs(forces[-1] - expected).max() / np.abs(expected).max()))
-        if joint.stiffness_ratio != max(p.stiffness_ratio for p in alone):
-            worst = 1.0
-    return forces, worst
+def _wall_and_foam() -> tuple[ExplicitModel, JointForces]:
+    """A stiff wall grid whose mass is selectively scaled (coupled), and a foam grid beside it."""
+    foam, wall = _grid(1e6, 0.0), _grid(2e9, 0.3, xs=(0, 0.01, 0.03))
+    parts = [ElementForces(wall), ElementForces(foam, {0: FoamLaw.of("pe-33")})]
+    densities = [np.array([800.0]), np.array([30.0])]
+    masses = np.concatenate([np.repeat(lumped_masses(p.grid, rho), 3)
+                             for p, rho in zip(parts, densities)])
+    # Slow the stiff part to a tenth of its fastest element: its mass matrix is then coupled.
+    wall_mass, beta = selective_mass(wall, np.full(wall.material.shape, 800.0), 1e3)
+    assert beta > 0
+    scaled = sp.block_diag([wall_mass, sp.csr_matrix((foam.ndof, foam.ndof))], format="csr")
+    joint = JointForces(parts)
+    return ExplicitModel(np.vstack([wall.points, foam.points]), masses, joint.stiffness, joint,
+                         scaled_mass=scaled), joint
 
 
-def test_grids_evaluated_side_by_side_give_the_same_forces_as_one_by_one():
-    sizes = ElementForces(_grid(1e6, 0.0)).grid.ndof + ElementForces(
-        _grid(2e9, 0.3, xs=(0, 0.01, 0.03))).grid.ndof
-    u = np.random.default_rng(2).standard_normal(sizes) * 1e-3
-    here, difference = _joint_against_parts(u)
-    # The first grid comes in two halves, summed: the forces differ in the last digits only.
-    assert difference < 1e-12
+def _accelerations(u: np.ndarray, f_q: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The wall-and-foam model's accelerations and internal forces at a few scales of ``u``:
+    loading, into densification, then unloading along the crush history."""
+    model, _ = _wall_and_foam()
+    return [model.accelerate(scale * u, f_q) for scale in (0.1, 1.0, 8.0, 0.5)]
+
+
+def test_two_parts_side_by_side_give_the_same_accelerations_on_one_thread_or_two():
+    model, _ = _wall_and_foam()
+    assert model._side_by_side is not None  # the compiled two-part path is the one tested
+    rng = np.random.default_rng(2)
+    u = model.displacements(rng.standard_normal(model.nq) * 1e-3)
+    f_q = rng.standard_normal(model.nq)
+    here = _accelerations(u, f_q)
     # A worker process (parallel FE checks, study workers) shares the cores with its siblings:
-    # it evaluates the grids one by one, with the same result to the last bit, so that a
+    # it runs both parts on its one thread, with the same result to the last bit, so that a
     # parallel check reproduces the serial one.
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(1) as pool:
-        there, difference = pool.apply(_joint_against_parts, (u,))
-        assert difference < 1e-12
-        assert all(np.array_equal(a, b) for a, b in zip(here, there, strict=True))
-        assert pool.apply(nonlinear._side_by_side) is False
-    assert nonlinear._side_by_side() is (len(os.sched_getaffinity(0)) > 1)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        there = pool.apply(_accelerations, (u, f_q))
+        assert pool.apply(nonlinear.in_parallel) is False
+    assert nonlinear.in_parallel() is (len(os.sched_getaffinity(0)) > 1)
+    for (a, f), (a_there, f_there) in zip(here, there, strict=True):
+        assert np.array_equal(a, a_there) and np.array_equal(f, f_there)
 
 
 def test_joint_stiffness_is_the_block_diagonal_of_the_parts():
@@ -199,26 +199,45 @@ def test_closed_form_eigenvalues_and_spectral_map_match_lapack_with_repeated_eig
 
 def test_accelerations_solved_part_by_part_equal_one_global_mass_solve():
     """ExplicitModel.accelerate solves each part's (coupled, selectively scaled) mass as soon as
-    that part's forces are known; the result must be M^-1 (f - T^T f_int) of the whole model."""
-    foam, wall = _grid(1e6, 0.0), _grid(2e9, 0.3, xs=(0, 0.01, 0.03))
-    parts = [ElementForces(wall), ElementForces(foam, {0: FoamLaw.of("pe-33")})]
-    densities = [np.array([800.0]), np.array([30.0])]
-    masses = np.concatenate([np.repeat(lumped_masses(p.grid, rho), 3)
-                             for p, rho in zip(parts, densities)])
-    # Slow the stiff part to a tenth of its fastest element: its mass matrix is then coupled.
-    wall_mass, beta = selective_mass(wall, np.full(wall.material.shape, 800.0), 1e3)
-    assert beta > 0
-    scaled = sp.block_diag([wall_mass, sp.csr_matrix((foam.ndof, foam.ndof))], format="csr")
-    joint = JointForces(parts)
-    model = ExplicitModel(np.vstack([wall.points, foam.points]), masses, joint.stiffness, joint,
-                          scaled_mass=scaled)
+    that part's forces are known; the result must be M^-1 (f - T^T f_int) of the whole model,
+    the same from the compiled two-part path and from the part-by-part one."""
+    model, joint = _wall_and_foam()
     assert model._by_part
     rng = np.random.default_rng(3)
     u = model.displacements(rng.standard_normal(model.nq) * 1e-4)
     f_q = rng.standard_normal(model.nq)
     a, f_int = model.accelerate(u, f_q)
-    reference = JointForces([ElementForces(wall), ElementForces(foam, {0: FoamLaw.of("pe-33")})])
+    reference = JointForces([ElementForces(p.grid, p.foams) for p in joint.parts])
     expected_f = reference(u)
     expected_a = spla.spsolve(sp.csc_matrix(model.mass_q), f_q - expected_f[model.carried])
     assert np.array_equal(f_int, expected_f)
     assert np.abs(a - expected_a).max() <= 1e-10 * np.abs(expected_a).max()
+    generic, _ = _wall_and_foam()
+    generic._side_by_side = None
+    a_generic, f_generic = generic.accelerate(u, f_q)
+    assert np.array_equal(a, a_generic) and np.array_equal(f_int, f_generic)
+
+
+def test_mass_solver_solves_blocks_that_share_a_matrix_and_small_ones():
+    from packsim.fem.explicit import _MassSolver
+
+    rng = np.random.default_rng(4)
+    # Two 40-coordinate blocks with one matrix (a count the compiled solve pads to three), a
+    # 3 x 3 block, and uncoupled coordinates, interleaved.
+    shared = sp.random(40, 40, density=0.1, random_state=5)
+    shared = (shared @ shared.T + 5 * sp.eye(40)).tocsr()
+    small = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 2.0]])
+    mass = sp.block_diag([shared, sp.diags(rng.uniform(1, 2, 7)), small, shared,
+                          sp.diags(rng.uniform(1, 2, 5))], format="csr")
+    # Interleave the blocks, each keeping its own order (which makes the shared matrix shared).
+    sizes = [40, 7, 3, 40, 5]
+    position = rng.permutation(mass.shape[0])
+    for block in np.split(np.arange(mass.shape[0]), np.cumsum(sizes)[:-1]):
+        position[block] = np.sort(position[block])
+    old = np.argsort(position)
+    mass = mass[old][:, old]
+    f = rng.standard_normal(mass.shape[0])
+    solver = _MassSolver(mass)
+    assert len(solver._groups) == 1 and solver._small_inverse is not None
+    expected = spla.spsolve(sp.csc_matrix(mass), f)
+    assert np.abs(solver(f) - expected).max() <= 1e-12 * np.abs(expected).max()

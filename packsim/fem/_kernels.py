@@ -5,17 +5,19 @@ array expressions that is some hundred passes over element-sized arrays per step
 call overhead and a trip through memory; here each loop makes one pass with everything in
 registers. The loops are written like the formulas in :mod:`packsim.fem.nonlinear`.
 
-Each call runs on one thread: on two cores, numba's parallel loops measured slower, not faster,
-because their worker threads contend with the sparse mass solve between the force evaluations.
-The loops release the GIL instead, so that the grids of a package (container, insert) are
-evaluated side by side (:class:`packsim.fem.nonlinear.JointForces`). Compiled code is cached
-beside the module on first use.
+A whole part's forces are one call (:func:`part_forces`), and a two-part package's step one
+parallel call (:func:`two_parts_side_by_side`): the container's forces and its walls' coupled
+mass solve on one thread, the insert's forces on the other. Splitting each loop over two threads
+instead (numba's parallel loops) gained nothing on design (a): the walls' mass solve then ran
+alone; and handing work to a Python helper thread cost 70-230 us per wake-up of a sleeping
+thread on this VM, several times a step, where numba's OpenMP workers spin between the calls of
+a step. Compiled code is cached beside the module on first use.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ..foam import _loading_tangent, _stress
 
@@ -102,6 +104,115 @@ def add_element_forces(f, stress, modes, nodes, kind, gradients, volume, pattern
                             + p2 * resisted[7] + p3 * resisted[10])
             f[base + 2] += (g0 * s02 + g1 * s12 + g2 * s22 + p0 * resisted[2] + p1 * resisted[5]
                             + p2 * resisted[8] + p3 * resisted[11])
+
+
+@njit(inline="always")
+def _law(row):
+    """A row of a foam-law table as the tuple the foam kernels take (FoamLaw.parameters)."""
+    return (row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8])
+
+
+@njit(cache=True, nogil=True)
+def part_forces(u, f, nodes, kind, gradients, patterns, volume, hg_rows, hg_cols, hg_values,
+                strain, modes, stress, eps_max, foam_start, foam_members, laws, caps,
+                linear_start, linear_members, tensors):
+    """The internal force vector of a grid into ``f`` (overwritten), advancing the foams' crush
+    history; returns the largest loading-tangent ratio of its foams (:func:`foam_stresses`; 1
+    without foams).
+
+    Materials come as tables: foam k's elements are foam_members[foam_start[k]:foam_start[k+1]],
+    its law laws[k] (FoamLaw.parameters) and cap caps[k]; linear material k's elements likewise
+    from linear_start and linear_members, its stiffness tensors[k] (9 x 9, (ij), (kl)). The
+    other arguments are those of :func:`kinematics` and :func:`add_element_forces`, and the
+    scratch arrays strain, modes and stress (elements, ...).
+    """
+    kinematics(u, nodes, kind, gradients, patterns, strain, modes)
+    ratio = 1.0
+    for k in range(caps.size):
+        members = foam_members[foam_start[k]:foam_start[k + 1]]
+        ratio = max(ratio, foam_stresses(stress, strain, members, eps_max, _law(laws[k]),
+                                         caps[k], True))
+    for k in range(tensors.shape[0]):
+        c = tensors[k]
+        for n in range(linear_start[k], linear_start[k + 1]):
+            m = linear_members[n]
+            for i in range(3):
+                for j in range(3):
+                    total = 0.0
+                    for a in range(3):
+                        for b in range(3):
+                            total += c[3 * i + j, 3 * a + b] * strain[m, a, b]
+                    stress[m, i, j] = total
+    f[:] = 0.0
+    add_element_forces(f, stress, modes, nodes, kind, gradients, volume, patterns, hg_rows,
+                       hg_cols, hg_values)
+    return ratio
+
+
+@njit(cache=True, nogil=True)
+def solve_blocks(out, f, columns_t, indptr, indices, data, d_inverse, order, y):
+    """out[columns_t[c]] = A^-1 f[columns_t[c]] for every block c (coordinates columns_t[c])
+    of a mass matrix whose coupled blocks share one matrix A; a no-op when columns_t is empty.
+
+    A is factorised as P A P^T = L D L^T: L unit lower triangular in CSC (indptr, indices,
+    data; each column's diagonal first), ``d_inverse`` 1 / D, and A's row order[j] is row j of
+    P A P^T. The blocks are solved three at a time (a block may be repeated to fill the last
+    three), which reads L once per sweep for three right-hand sides: on design (a)'s walls
+    (3 x 3192 coordinates) 0.37 ms, against 0.74 ms one at a time or with a loop over the
+    blocks (scalars in registers, not a row of ``y``); ``y`` (size, 3) is scratch.
+    """
+    size = columns_t.shape[1]
+    for t in range(0, columns_t.shape[0], 3):
+        c0, c1, c2 = columns_t[t], columns_t[t + 1], columns_t[t + 2]
+        for j in range(size):
+            k = order[j]
+            y[j, 0], y[j, 1], y[j, 2] = f[c0[k]], f[c1[k]], f[c2[k]]
+        for j in range(size):
+            y0, y1, y2 = y[j, 0], y[j, 1], y[j, 2]
+            for p in range(indptr[j] + 1, indptr[j + 1]):
+                i, entry = indices[p], data[p]
+                y[i, 0] -= entry * y0
+                y[i, 1] -= entry * y1
+                y[i, 2] -= entry * y2
+        for j in range(size - 1, -1, -1):
+            s0, s1, s2 = y[j, 0] * d_inverse[j], y[j, 1] * d_inverse[j], y[j, 2] * d_inverse[j]
+            for p in range(indptr[j] + 1, indptr[j + 1]):
+                i, entry = indices[p], data[p]
+                s0 -= entry * y[i, 0]
+                s1 -= entry * y[i, 1]
+                s2 -= entry * y[i, 2]
+            y[j, 0], y[j, 1], y[j, 2] = s0, s1, s2
+        for j in range(size):
+            k = order[j]
+            out[c0[k]], out[c1[k]], out[c2[k]] = y[j, 0], y[j, 1], y[j, 2]
+
+
+@njit(cache=True, nogil=True)
+def first_part_and_its_accelerations(first, solve):
+    """Forces of the first part (the arguments of :func:`part_forces`) and its coordinates'
+    accelerations out = M^-1 (f_q - f[local]), where solve = (out, f_q, local, rhs, inverse,
+    then the arguments of :func:`solve_blocks` after its first two): ``rhs`` scratch, ``inverse``
+    1 / mass of every coordinate, the blocks those coupled (one flat tuple: a parallel call
+    takes no nested ones). Returns the forces' ratio."""
+    ratio = part_forces(*first)
+    f = first[1]
+    out, f_q, local, rhs, inverse = solve[0], solve[1], solve[2], solve[3], solve[4]
+    for i in range(local.size):
+        rhs[i] = f_q[i] - f[local[i]]
+        out[i] = inverse[i] * rhs[i]
+    solve_blocks(out, rhs, *solve[5:])
+    return ratio
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def two_parts_side_by_side(first, second, solve, ratios):
+    """On two threads: :func:`first_part_and_its_accelerations` (ratio into ratios[0]) beside
+    the second part's :func:`part_forces` (ratios[1])."""
+    for c in prange(2):
+        if c == 0:
+            ratios[0] = first_part_and_its_accelerations(first, solve)
+        else:
+            ratios[1] = part_forces(*second)
 
 
 @njit(cache=True, nogil=True)

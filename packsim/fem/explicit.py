@@ -29,8 +29,10 @@ from scipy.sparse.csgraph import connected_components
 from threadpoolctl import threadpool_limits
 
 from ..stacking import G_N
-from ._kernels import (add_contact_forces, advance, floor_pushes, generalised_forces,
-                       work_increment)
+from ._kernels import (add_contact_forces, advance, first_part_and_its_accelerations,
+                       floor_pushes, generalised_forces, part_forces, solve_blocks,
+                       two_parts_side_by_side, work_increment)
+from .nonlinear import in_parallel
 from .rigid import RigidBodies
 
 #: Fraction of the critical step 2 / omega_max (penalty springs closed) used. Contact switches
@@ -144,53 +146,82 @@ def lumped_masses(grid, densities_kg_m3: np.ndarray) -> np.ndarray:
 _SMALL_BLOCK = 12
 
 
-def _mass_solver(mass: sp.csc_matrix) -> Callable[[np.ndarray], np.ndarray]:
+class _MassSolver:
     """f -> M^-1 f, set up once: a division for uncoupled coordinates; for the coupled ones (the
     scaled walls, the bodies' rotations), their connected blocks. Small blocks are inverted and
     applied as one block-diagonal product. Large blocks with the same matrix (selective mass
-    scaling acts alike on the three components of a wall) share one sparse LU and are solved
-    together, one right-hand side each, which reads the factors once instead of three times."""
-    csr = sp.csr_matrix(mass)
-    inverse = 1.0 / csr.diagonal()
-    coupled = np.flatnonzero(np.diff(csr.indptr) > 1)
-    if coupled.size == 0:
-        return lambda f: inverse * f
-    block = csr[coupled][:, coupled]
-    _, label = connected_components(block, directed=False)
-    order = np.argsort(label, kind="stable")
-    members = np.split(order, np.cumsum(np.bincount(label))[:-1])
-    small = [m for m in members if m.size <= _SMALL_BLOCK]
-    groups: dict[tuple, list[np.ndarray]] = {}
-    for m in members:
-        if m.size > _SMALL_BLOCK:
-            sub = block[m][:, m]
-            key = (sub.indptr.tobytes(), sub.indices.tobytes(), sub.data.tobytes())
-            groups.setdefault(key, []).append(coupled[m])
-    factors = []
-    for same in groups.values():
-        columns = np.stack(same, axis=1)  # (block size, blocks): one right-hand side per block
-        first = columns[:, 0]
-        # Symmetric positive definite: no pivoting needed. Wider supernodes (relax, panel_size)
-        # measured 0.74 -> 0.66 ms per solve of design (a)'s walls.
-        lu = spla.splu(sp.csc_matrix(csr[first][:, first]), permc_spec="MMD_AT_PLUS_A",
-                       diag_pivot_thresh=0.0, relax=10, panel_size=20,
-                       options={"SymmetricMode": True})
-        factors.append((np.ascontiguousarray(columns.T), lu))
-    small_q = coupled[np.concatenate(small)] if small else np.zeros(0, dtype=int)
-    small_inverse = sp.block_diag([np.linalg.inv(block[m][:, m].toarray()) for m in small],
-                                  format="csr") if small else None
+    scaling acts alike on the three components of a wall) share one sparse factorisation and are
+    solved together, which reads the factors once instead of three times.
 
-    def solve(f: np.ndarray) -> np.ndarray:
-        out = inverse * f
-        if small_inverse is not None:
-            out[small_q] = small_inverse @ f[small_q]
-        for columns_t, lu in factors:
-            # (blocks, size) gathers in C order, which transposed is the Fortran-ordered
-            # right-hand side SuperLU takes without a copy.
-            out[columns_t] = lu.solve(f[columns_t].T).T
+    The factors are SuperLU's (symmetric positive definite: a symmetric order and no pivoting, so
+    P M P^T = L D L^T), applied by a compiled solve (:func:`~._kernels.solve_blocks`): 0.38
+    against SuperLU's own 0.43 ms for design (a)'s walls (3 x 3192 coordinates), and callable
+    beside the other part's forces (:meth:`ExplicitModel.accelerate`).
+    """
+
+    def __init__(self, mass: sp.spmatrix):
+        csr = sp.csr_matrix(mass)
+        self.inverse = 1.0 / csr.diagonal()
+        coupled = np.flatnonzero(np.diff(csr.indptr) > 1)
+        members: list[np.ndarray] = []
+        if coupled.size:
+            block = csr[coupled][:, coupled]
+            _, label = connected_components(block, directed=False)
+            order = np.argsort(label, kind="stable")
+            members = [coupled[m] for m in np.split(order, np.cumsum(np.bincount(label))[:-1])]
+        small = [m for m in members if m.size <= _SMALL_BLOCK]
+        self._small_q = np.concatenate(small) if small else np.zeros(0, dtype=int)
+        self._small_inverse = sp.block_diag(
+            [np.linalg.inv(csr[m][:, m].toarray()) for m in small], format="csr") if small else None
+        groups: dict[tuple, list[np.ndarray]] = {}
+        for m in members:
+            if m.size > _SMALL_BLOCK:
+                sub = csr[m][:, m]
+                key = (sub.indptr.tobytes(), sub.indices.tobytes(), sub.data.tobytes())
+                groups.setdefault(key, []).append(m)
+        self._groups = [_factorised_blocks(csr, same) for same in groups.values()]
+
+    def __call__(self, f: np.ndarray) -> np.ndarray:
+        out = self.inverse * f
+        if self._small_inverse is not None:
+            out[self._small_q] = self._small_inverse @ f[self._small_q]
+        for group in self._groups:
+            solve_blocks(out, f, *group)
         return out
 
-    return solve
+    def kernel_arguments(self) -> tuple | None:
+        """1 / masses, then the :func:`~._kernels.solve_blocks` arguments after its first two,
+        where the coupled coordinates form one group of blocks (or none); None otherwise."""
+        if self._small_inverse is not None or len(self._groups) > 1:
+            return None
+        return (self.inverse, *(self._groups[0] if self._groups else _NO_BLOCKS))
+
+
+#: :func:`~._kernels.solve_blocks` arguments that solve nothing.
+_NO_BLOCKS = (np.zeros((0, 0), dtype=np.int64), np.zeros(1, dtype=np.int32),
+              np.zeros(0, dtype=np.int32), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64),
+              np.zeros((0, 3)))
+
+
+def _factorised_blocks(mass: sp.csr_matrix, same: list[np.ndarray]) -> tuple:
+    """:func:`~._kernels.solve_blocks` arguments after its first two for the blocks of ``mass``
+    with coordinates ``same`` (one array each), which share one matrix."""
+    # (blocks, size), the last block repeated to make the count a multiple of three.
+    columns_t = np.ascontiguousarray(np.stack(same + same[-1:] * (-len(same) % 3)),
+                                     dtype=np.int64)
+    first = columns_t[0]
+    # Symmetric positive definite: no pivoting needed. Wider supernodes (relax, panel_size)
+    # measured 0.74 -> 0.66 ms per solve of design (a)'s walls.
+    lu = spla.splu(sp.csc_matrix(mass[first][:, first]), permc_spec="MMD_AT_PLUS_A",
+                   diag_pivot_thresh=0.0, relax=10, panel_size=20,
+                   options={"SymmetricMode": True})
+    if not np.array_equal(lu.perm_r, lu.perm_c):
+        raise ValueError("a coupled mass block is not symmetric positive definite")
+    lower = sp.csc_matrix(lu.L)
+    lower.sort_indices()
+    order = np.argsort(lu.perm_r).astype(np.int64)
+    return (columns_t, lower.indptr, lower.indices, lower.data, 1.0 / lu.U.diagonal(), order,
+            np.empty((len(first), 3)))
 
 
 def _uncoupled_pieces(mass: sp.spmatrix, bounds: np.ndarray) -> bool:
@@ -283,12 +314,18 @@ class ExplicitModel:
         self._by_part = offsets is not None and _uncoupled_pieces(self.mass_q, bounds)
         if not self._by_part:
             bounds = np.array([0, nq])
-        self._pieces = [(lo, hi, _mass_solver(self.mass_q[lo:hi, lo:hi]))
+        self._pieces = [(lo, hi, _MassSolver(self.mass_q[lo:hi, lo:hi]))
                         for lo, hi in zip(bounds[:-1], bounds[1:])]
         if self._by_part:
             # Each coordinate's dof within its own part.
             self._local = self.carried - offsets[np.searchsorted(offsets, self.carried, "right") - 1]
             self._parts = len(offsets) - 1
+        # Two compiled parts, the first with a mass of one group of blocks: their forces and the
+        # first part's mass solve run in one compiled call (accelerate).
+        parts = getattr(self.internal_force, "parts", ())
+        self._side_by_side = self._pieces[0][2].kernel_arguments() if (
+            self._by_part and len(parts) == 2
+            and all(hasattr(p, "kernel_arguments") for p in parts)) else None
         self._top_mode: np.ndarray | None = None
         self._stiffness_q: sp.csr_matrix | None = None
         self._held: dict[int, _HeldPart] = {}
@@ -395,14 +432,17 @@ class ExplicitModel:
 
         Where the internal forces come part by part (:class:`~packsim.fem.nonlinear.JointForces`)
         and the mass couples no two parts, each part's accelerations are solved as soon as its
-        forces are known, on the thread that computed them: the walls' mass solve then runs
-        beside the insert's forces instead of after them.
+        forces are known; for two parts such as a container and its insert, the first part's
+        forces and mass solve (the walls' coupled mass) run beside the second's forces
+        (:meth:`_accelerate_side_by_side`).
         """
         if not self._by_part:
             f_int = self.internal_force(u)
             f_q = f_q.copy()
             f_q[: self.carried.size] -= f_int[self.carried]
             return self.solve_mass(f_q), f_int
+        if self._side_by_side is not None and 0 not in self._held:
+            return self._accelerate_side_by_side(u, f_q)
         a = np.empty(self.nq)
 
         def solve_part(i: int, f_part: np.ndarray) -> None:
@@ -415,6 +455,43 @@ class ExplicitModel:
         for lo, hi, solve in self._pieces[self._parts:]:
             a[lo:hi] = solve(f_q[lo:hi])
         return a, f_int
+
+    def _accelerate_side_by_side(self, u: np.ndarray,
+                                 f_q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`accelerate` of two compiled parts: the first part's forces and accelerations
+        on one thread, the second part's forces on the other (one thread where the process has
+        no spare core, with the same arithmetic), then the second part's accelerations.
+
+        Measured on design (a) (alternating runs, one process each): this call 0.83 ms against
+        1.43 ms when a Python helper thread took the walls' solve (each wake-up of a sleeping
+        thread costs this VM 70-230 us) and 1.37 ms on one thread; a step of a 20 ms drop
+        1.21-1.25 ms against 1.36-1.72 ms.
+        """
+        forces = self.internal_force
+        first, second = forces.parts
+        u_first, u_second = forces.split(u)
+        f_first, f_second = np.empty(first.grid.ndof), np.empty(second.grid.ndof)
+        a = np.empty(self.nq)
+        lo, hi, _ = self._pieces[0]
+        solve = (a[lo:hi], f_q[lo:hi], self._local[lo:hi], np.empty(hi - lo),
+                 *self._side_by_side)
+        arguments = (first.kernel_arguments(u_first, f_first),
+                     second.kernel_arguments(u_second, f_second))
+        ratios = np.empty(2)
+        if in_parallel():
+            two_parts_side_by_side(*arguments, solve, ratios)
+        else:
+            ratios[0] = first_part_and_its_accelerations(arguments[0], solve)
+            ratios[1] = part_forces(*arguments[1])
+        first.stiffness_ratio = max(first.stiffness_ratio, ratios[0])
+        second.stiffness_ratio = max(second.stiffness_ratio, ratios[1])
+        if 1 in self._held:
+            self._hold(1)
+        lo, hi, solve_second = self._pieces[1]
+        a[lo:hi] = solve_second(f_q[lo:hi] - f_second[self._local[lo:hi]])
+        for lo, hi, solve_rest in self._pieces[2:]:
+            a[lo:hi] = solve_rest(f_q[lo:hi])
+        return a, np.concatenate([f_first, f_second])
 
     @property
     def top_mode(self) -> np.ndarray | None:

@@ -23,14 +23,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..foam import FoamLaw
 from . import hex8
-from ._kernels import (add_element_forces, foam_stresses, hourglass_energy, kinematics,
+from ._kernels import (foam_stresses, hourglass_energy, kinematics, part_forces,
                        symmetric_eigenvalues)
 from .grid import StructuredGrid
 
@@ -124,7 +123,6 @@ class ElementForces:
         self._laws = {m: law.parameters for m, law in self.foams.items()}
         self._members = {m: np.flatnonzero(self.material == m) for m in range(len(grid.voigt))
                          if (self.material == m).any()}
-        self._ranges: dict[tuple[int, int], list[tuple[int, np.ndarray]]] = {}
         n = len(self.material)
         self._strain, self._modes, self._stress = (np.empty((n, 3, 3)), np.empty((n, 12)),
                                                    np.empty((n, 3, 3)))
@@ -132,6 +130,21 @@ class ElementForces:
         self.stiffness = grid.stiffness()
         self._patterns = _hourglass_patterns()
         self._hourglass = _hourglass_entries(grid)
+        foams = [m for m in self._members if m in self.foams]
+        linear = [m for m in self._members if m not in self.foams]
+        self._tables = (
+            *self._member_table(foams),
+            np.array([self._laws[m] for m in foams], dtype=float).reshape(-1, 9),
+            np.array([self._caps[m] for m in foams], dtype=float),
+            *self._member_table(linear),
+            np.array([self.tensors[m].reshape(9, 9) for m in linear]).reshape(-1, 9, 9),
+        )
+
+    def _member_table(self, materials: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The elements of ``materials`` as (start of each, all of them concatenated)."""
+        members = [self._members[m] for m in materials]
+        start = np.cumsum([0] + [len(x) for x in members])
+        return start, np.concatenate(members + [np.zeros(0, dtype=np.int64)]).astype(np.int64)
 
     def reset(self) -> None:
         """Forget the crush history: the foams as never loaded."""
@@ -142,51 +155,27 @@ class ElementForces:
         """Centre strains of the solid elements, (n, 3, 3)."""
         return self._kinematics(u)[0]
 
-    def _kinematics(self, u: np.ndarray, lo: int = 0, hi: int | None = None,
-                    out: tuple[np.ndarray, np.ndarray] | None = None,
-                    ) -> tuple[np.ndarray, np.ndarray]:
-        """Centre strains (n, 3, 3) and hourglass amplitudes (n, 12), (pattern, component), of
-        the elements lo:hi, into ``out`` if given."""
-        hi = len(self.nodes) if hi is None else hi
-        strain, modes = out if out is not None else (np.empty((hi - lo, 3, 3)),
-                                                     np.empty((hi - lo, 12)))
-        kinematics(np.ascontiguousarray(u, dtype=float), self.nodes[lo:hi], self._kind[lo:hi],
-                   self._gradients, self._patterns, strain, modes)
+    def _kinematics(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Centre strains (n, 3, 3) and hourglass amplitudes (n, 12), (pattern, component)."""
+        n = len(self.nodes)
+        strain, modes = np.empty((n, 3, 3)), np.empty((n, 12))
+        kinematics(np.ascontiguousarray(u, dtype=float), self.nodes, self._kind, self._gradients,
+                   self._patterns, strain, modes)
         return strain, modes
 
     def stresses(self, strain: np.ndarray, update: bool = True) -> np.ndarray:
         """Centre stresses (n, 3, 3), Pa; ``update`` advances the foams' crush history."""
-        stress, ratio = self._range_stresses(strain, 0, update)
+        stress = np.empty_like(strain)
+        ratio = 1.0
+        for m, members in self._members.items():
+            if m not in self.foams:
+                stress[members] = self.linear_stress(strain[members], m)
+                continue
+            ratio = max(ratio, foam_stresses(stress, strain, members, self.eps_max,
+                                             self._laws[m], self._caps[m], update))
         if update:
             self.stiffness_ratio = max(self.stiffness_ratio, ratio)
         return stress
-
-    def _range_stresses(self, strain: np.ndarray, lo: int, update: bool,
-                        out: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-        """Stresses of the elements lo:lo + len(strain) (into ``out`` if given), and the largest
-        loading tangent of their foams over the initial modulus (1 without foams): the step
-        shortens with it, since unloading from a densified state is as stiff as the loading
-        tangent there."""
-        hi = lo + len(strain)
-        stress = np.empty_like(strain) if out is None else out
-        ratio = 1.0
-        for m, local in self._range_members(lo, hi):
-            if m not in self.foams:
-                stress[local] = self.linear_stress(strain[local], m)
-                continue
-            ratio = max(ratio, foam_stresses(stress, strain, local, self.eps_max[lo:hi],
-                                             self._laws[m], self._caps[m], update))
-        return stress, ratio
-
-    def _range_members(self, lo: int, hi: int) -> list[tuple[int, np.ndarray]]:
-        """Each material's elements among lo:hi, counted from lo (kept: a step asks for the same
-        ranges every time)."""
-        if (lo, hi) not in self._ranges:
-            bounds = {m: np.searchsorted(members, (lo, hi))  # members are sorted
-                      for m, members in self._members.items()}
-            self._ranges[lo, hi] = [(m, self._members[m][a:b] - lo)
-                                    for m, (a, b) in bounds.items() if a < b]
-        return self._ranges[lo, hi]
 
     def densified_ratios(self) -> tuple[np.ndarray, np.ndarray]:
         """The foam elements crushed past their foam's densification onset (indices), and the
@@ -230,21 +219,19 @@ class ElementForces:
         return float(density @ self.volume + hourglass)
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
-        f, ratio = self.range_forces(u, 0, len(self.nodes))
-        self.stiffness_ratio = max(self.stiffness_ratio, ratio)
+        """Internal force vector (ndof,), advancing the crush history; the largest loading
+        tangent of the foams over the initial modulus goes into ``stiffness_ratio``."""
+        f = np.empty(self.grid.ndof)
+        self.stiffness_ratio = max(self.stiffness_ratio, part_forces(*self.kernel_arguments(u, f)))
         return f
 
-    def range_forces(self, u: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, float]:
-        """Internal force vector (ndof,) of the solid elements lo:hi alone, advancing their crush
-        history, and the largest loading tangent of their foams over the initial modulus (which
-        the caller folds into ``stiffness_ratio``): disjoint ranges may run on two threads."""
-        # Each range fills its own slice of the scratch arrays: disjoint ranges never share one.
-        strain, modes = self._kinematics(u, lo, hi, (self._strain[lo:hi], self._modes[lo:hi]))
-        stress, ratio = self._range_stresses(strain, lo, update=True, out=self._stress[lo:hi])
-        f = np.zeros(self.grid.ndof)
-        add_element_forces(f, stress, modes, self.nodes[lo:hi], self._kind[lo:hi],
-                           self._gradients, self._kind_volume, self._patterns, *self._hourglass)
-        return f, ratio
+    def kernel_arguments(self, u: np.ndarray, f: np.ndarray) -> tuple:
+        """The arguments of :func:`~packsim.fem._kernels.part_forces` for displacements ``u``
+        and the force vector ``f`` it fills (whose ratio the caller folds into
+        ``stiffness_ratio``)."""
+        return (np.ascontiguousarray(u, dtype=float), f, self.nodes, self._kind, self._gradients,
+                self._patterns, self._kind_volume, *self._hourglass, self._strain, self._modes,
+                self._stress, self.eps_max, *self._tables)
 
 
 class JointForces:
@@ -277,45 +264,13 @@ class JointForces:
     def __call__(self, u: np.ndarray,
                  then: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
         """Internal forces of all parts; ``then(i, f_i)``, if given, runs right after part i's
-        forces f_i, on the same thread."""
-        then = then or (lambda i, f: None)
-
-        def part(i: int) -> np.ndarray:
-            f = self.parts[i](u[self.offsets[i]:self.offsets[i + 1]])
-            then(i, f)
-            return f
-
-        # The first part's forces are followed by the longest solve (the walls' coupled mass).
-        # Two threads share the work where the process has a helper (the kernels release the
-        # GIL): both compute half of the first part's elements, then the helper solves while
-        # this thread goes on with the other parts. Measured on design (a), forces and mass
-        # solve together: 1.4-1.8 ms with the first part whole on the helper, 1.2-1.6 ms split
-        # (best of 7 x 300 calls, alternating processes); this thread's wait for the helper fell
-        # from 0.8 to 0.25 ms per step. Without a helper the halves are computed and summed the
-        # same way, so that the forces agree to the last bit (a parallel check's workers have
-        # none, and must reproduce the serial check).
-        first = self.parts[0]
-        u_first = np.ascontiguousarray(u[: self.offsets[1]])
-        n, half = len(first.nodes), len(first.nodes) // 2
-
-        def finish_first(lower: tuple[np.ndarray, float],
-                         upper: tuple[np.ndarray, float]) -> np.ndarray:
-            f = lower[0] + upper[0]
-            first.stiffness_ratio = max(first.stiffness_ratio, lower[1], upper[1])
-            then(0, f)
-            return f
-
-        helper = _helper()
-        if helper is None:
-            lower = first.range_forces(u_first, 0, half)
-            f_first = finish_first(lower, first.range_forces(u_first, half, n))
-            return np.concatenate([f_first, *(part(i) for i in range(1, len(self.parts)))])
-        pending_lower = helper.submit(first.range_forces, u_first, 0, half)
-        upper = first.range_forces(u_first, half, n)
-        # The helper runs one task at a time: the lower half is done when this one starts.
-        pending = helper.submit(lambda: finish_first(pending_lower.result(), upper))
-        others = [part(i) for i in range(1, len(self.parts))]
-        return np.concatenate([pending.result(), *others])
+        forces f_i."""
+        forces = []
+        for i, (part, x) in enumerate(zip(self.parts, self.split(u))):
+            forces.append(part(x))
+            if then is not None:
+                then(i, forces[-1])
+        return np.concatenate(forces)
 
 
 def _block_diagonal(matrices: list[sp.spmatrix]) -> sp.csr_matrix:
@@ -333,21 +288,21 @@ def _block_diagonal(matrices: list[sp.spmatrix]) -> sp.csr_matrix:
 
 def _side_by_side() -> bool:
     """Use a second thread only in a process of its own with a spare core: the processes of a
-    parallel FE check or of a study's workers already keep every core busy, and there a helper
+    parallel FE check or of a study's workers already keep every core busy, and there a second
     thread only contends (FE check of design (a), 2 processes on 2 cores: 30.5-34.7 s without,
     36.8-40.7 s with)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return multiprocessing.parent_process() is None and (cores or 1) > 1
 
 
-_HELPERS: dict[int, ThreadPoolExecutor | None] = {}
+_PARALLEL: dict[int, bool] = {}
 
 
-def _helper() -> ThreadPoolExecutor | None:
-    """This process's helper thread, or None where :func:`_side_by_side` says no; decided once
-    per process (a forked worker does not inherit its parent's threads, and decides anew)."""
+def in_parallel() -> bool:
+    """Whether this process evaluates two parts at once (:func:`_side_by_side`), decided once per
+    process. A forked worker decides anew, and must say no: its parent may have started the
+    kernels' OpenMP threads, which a forked child cannot use."""
     pid = os.getpid()
-    if pid not in _HELPERS:
-        _HELPERS[pid] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="packsim-forces") \
-            if _side_by_side() else None
-    return _HELPERS[pid]
+    if pid not in _PARALLEL:
+        _PARALLEL[pid] = _side_by_side()
+    return _PARALLEL[pid]
