@@ -20,6 +20,7 @@ stiffening) does not collapse.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -292,7 +293,20 @@ def _side_by_side() -> bool:
     thread only contends (FE check of design (a), 2 processes on 2 cores: 30.5-34.7 s without,
     36.8-40.7 s with)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return multiprocessing.parent_process() is None and (cores or 1) > 1
+    return multiprocessing.parent_process() is None and (cores or 1) > 1 and _threadsafe_layer()
+
+
+def _threadsafe_layer() -> bool:
+    """Whether numba can load its OpenMP or TBB threading layer (OpenMP needs the system's
+    libgomp). Without either it falls back to its workqueue layer, which aborts the process when
+    two Python threads run parallel code at once (drops may run in several threads)."""
+    for layer in ("numba.np.ufunc.tbbpool", "numba.np.ufunc.omppool"):
+        try:
+            importlib.import_module(layer)
+            return True
+        except (ImportError, OSError):
+            continue
+    return False
 
 
 _PARALLEL: dict[int, bool] = {}
