@@ -45,7 +45,7 @@ def test_direct_and_amg_solutions_agree_and_leave_the_matrix_alone(pressed):
 
 def test_nested_dissection_keeps_each_nodes_dofs_together(pressed):
     grid, k, fixed, _ = pressed
-    order = solve._nested_dissection(solve.constrain(k, fixed), grid.n_nodes)
+    order = solve.nested_dissection(solve.constrain(k, fixed), grid.n_nodes)
     assert np.array_equal(np.sort(order), np.arange(grid.ndof))
     triples = order.reshape(-1, 3)
     assert np.all(triples % 3 == [0, 1, 2]) and np.all(np.diff(triples // 3, axis=1) == 0)

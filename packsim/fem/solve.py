@@ -109,7 +109,7 @@ class LinearSolver:
                                                       dtype=float)
         elif method == "direct":
             # Symmetric positive definite: no pivoting, so the fill-reducing order is kept.
-            order = self._order = _nested_dissection(k_free, len(points))
+            order = self._order = nested_dissection(k_free, len(points))
             self._lu = spla.splu(sp.csc_matrix(k_free)[order][:, order], permc_spec="NATURAL",
                                  diag_pivot_thresh=0.0, options={"SymmetricMode": True})
         else:
@@ -135,7 +135,7 @@ class LinearSolver:
         return u
 
 
-def _nested_dissection(matrix: sp.spmatrix, n_nodes: int) -> np.ndarray:
+def nested_dissection(matrix: sp.spmatrix, n_nodes: int) -> np.ndarray:
     """A fill-reducing order of the rows of ``matrix`` (symmetric pattern): METIS nested
     dissection of its node graph, each node's three dofs kept together, where the matrix has
     three rows per node; of its row graph otherwise.
