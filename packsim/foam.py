@@ -67,6 +67,32 @@ def _loading_tangent(eps, e, plateau, ed, el, p0, r):
 
 
 @_jit
+def _gas_primitive(x, r):
+    """A primitive of g(x) = x / (1 - x - R)."""
+    return -x - (1.0 - r) * np.log(1.0 - r - x)
+
+
+@_jit
+def _loading_energy(eps, e, plateau, ed, el, p0, r):
+    """Integral of sigma_L over [0, eps], in closed form."""
+    eps = max(float(eps), 0.0)
+    if not np.isfinite(plateau):
+        return 0.5 * e * (eps * eps)
+    if eps >= el:
+        return np.inf
+    ey = plateau / e
+    if eps <= ey:
+        return 0.5 * e * (eps * eps)
+    w = 0.5 * plateau * ey + plateau * (eps - ey)
+    x = min(eps, el - 1e-15)
+    if eps > ed:
+        w += plateau * (-(x - ed) - (el - ed) * np.log((el - x) / (el - ed)))
+    if p0 > 0.0:
+        w += p0 * (_gas_primitive(x, r) - _gas_primitive(ey, r) - ey / (1.0 - ey - r) * (x - ey))
+    return w
+
+
+@_jit
 def _unloading_stress(eps, eps_max, e, plateau, ed, el, p0, r, resilient, exponent, dissipative):
     if not dissipative:
         return _loading_stress(eps, e, plateau, ed, el, p0, r)
@@ -108,34 +134,55 @@ def _resilient_segment(lo, hi, m, x, w, law):
 
 
 @_jit
-def _resilient_energy(eps, eps_max, x, w, law):
-    """Integral over [0, eps] of the resilient unloading stress sigma_L(s) (s / eps_max)^p, per
-    entry of the flat arrays (``law`` = FoamLaw.parameters): in closed form on the elastic line
-    and on a flat plateau, by the Gauss-Legendre rule where the stress curves (densification,
-    and the plateau of a gas-filled foam), one kink-free segment at a time. One compiled pass:
-    a rule over the whole range, broadcast as numpy ufuncs, cost 3.4 ms per energy sample of a
-    PE insert and straddled the kink at the yield strain."""
+def _resilient_energy(top, m, x, w, law):
+    """Integral over [0, top] of the resilient unloading stress sigma_L(s) (s / m)^p from the
+    largest strain m (``law`` = FoamLaw.parameters): in closed form on the elastic line and on a
+    flat plateau, by the Gauss-Legendre rule where the stress curves (densification, and the
+    plateau of a gas-filled foam), one kink-free segment at a time. A rule over the whole range,
+    broadcast as numpy ufuncs, cost 3.4 ms per energy sample of a PE insert and straddled the
+    kink at the yield strain."""
     e, plateau, ed, _, p0, _, _, p, _ = law
-    out = np.zeros(eps.size)
+    if top <= 0.0 or m <= 0.0:
+        return 0.0
     yield_strain = plateau / e if np.isfinite(plateau) else np.inf
+    a = min(top, yield_strain)
+    total = e * a ** (p + 2.0) / (p + 2.0) * m ** -p
+    if top > yield_strain:
+        b = min(top, ed)
+        if p0 > 0.0:
+            total += _resilient_segment(yield_strain, b, m, x, w, law)
+        else:
+            total += plateau * (b ** (p + 1.0) - yield_strain ** (p + 1.0)) / (p + 1.0) * m ** -p
+        total += _resilient_segment(max(ed, yield_strain), top, m, x, w, law)
+    return total
+
+
+@_jit
+def _stored_energy(eps, eps_max, x, w, law):
+    """FoamLaw.stored_energy of one strain: the energy density the foam gives back if unloaded
+    from ``eps`` (on the branch from ``eps_max``) to zero stress; x, w a Gauss-Legendre rule."""
+    e, plateau, ed, el, p0, r, resilient, exponent, dissipative = law
+    eps = max(eps, 0.0)
+    eps_max = max(eps_max, eps)
+    if not dissipative:
+        return _loading_energy(eps, e, plateau, ed, el, p0, r)
+    if resilient:
+        return _resilient_energy(eps, eps_max, x, w, law)
+    sigma = _stress(eps, eps_max, e, plateau, ed, el, p0, r, resilient, exponent, dissipative)
+    return 0.5 * sigma**2 / max(e, _loading_tangent(eps_max, e, plateau, ed, el, p0, r))
+
+
+@_jit
+def _stored_energies(eps, eps_max, x, w, law):
+    """:func:`_stored_energy` of every entry of the flat arrays."""
+    out = np.empty(eps.size)
     for i in range(eps.size):
-        top, m = eps[i], eps_max[i]
-        if top <= 0.0 or m <= 0.0:
-            continue
-        a = min(top, yield_strain)
-        total = e * a ** (p + 2.0) / (p + 2.0) * m ** -p
-        if top > yield_strain:
-            b = min(top, ed)
-            if p0 > 0.0:
-                total += _resilient_segment(yield_strain, b, m, x, w, law)
-            else:
-                total += plateau * (b ** (p + 1.0) - yield_strain ** (p + 1.0)) / (p + 1.0) * m ** -p
-            total += _resilient_segment(max(ed, yield_strain), top, m, x, w, law)
-        out[i] = total
+        out[i] = _stored_energy(eps[i], eps_max[i], x, w, law)
     return out
 
 
 _loading_stress_ufunc = _ufunc(_loading_stress)
+_loading_energy_ufunc = _ufunc(_loading_energy)
 _loading_tangent_ufunc = _ufunc(_loading_tangent)
 _unloading_stress_ufunc = _ufunc(_unloading_stress)
 _stress_ufunc = _ufunc(_stress)
@@ -260,29 +307,10 @@ class FoamLaw:
 
     def loading_energy(self, eps: np.ndarray | float) -> np.ndarray:
         """Strain energy density absorbed on loading to ``eps``: integral of sigma_L, J/m^3."""
-        eps = np.maximum(np.asarray(eps, dtype=float), 0.0)
-        e = self.youngs_modulus_pa
-        if not np.isfinite(self.plateau_stress_pa):
-            return 0.5 * e * eps**2
-        sp, ey = self.plateau_stress_pa, self.yield_strain
-        ed, el = self.densification_strain, self.lockup_strain
-        w = np.where(eps <= ey, 0.5 * e * eps**2, 0.5 * sp * ey + sp * (eps - ey))
-        beyond = np.clip(eps, ed, el - 1e-15)
+        # The compiled branches may be evaluated ahead of the test that skips them (an elastic
+        # law's log(0 / 0), say), which sets the floating-point flags the ufunc reports.
         with np.errstate(divide="ignore", invalid="ignore"):
-            extra = sp * (-(beyond - ed) - (el - ed) * np.log((el - beyond) / (el - ed)))
-        w = w + np.where(eps > ed, extra, 0.0)
-        if self.gas_pressure_pa > 0:
-            w = w + np.where(eps > ey, self._gas_energy(np.clip(eps, ey, el - 1e-15)), 0.0)
-        return np.where(eps >= el, np.inf, w)
-
-    def _gas_energy(self, eps: np.ndarray) -> np.ndarray:
-        """Integral over [eps_y, eps] of p0 (g(s) - g(eps_y)), J/m^3 (eps >= eps_y)."""
-        p0, r, ey = self.gas_pressure_pa, self.relative_density, self.yield_strain
-
-        def primitive(x: np.ndarray) -> np.ndarray:  # of g(x) = x / (1 - x - R)
-            return -x - (1.0 - r) * np.log(1.0 - r - x)
-
-        return p0 * (primitive(eps) - primitive(ey) - ey / (1.0 - ey - r) * (eps - ey))
+            return _loading_energy_ufunc(np.asarray(eps, dtype=float), *self.parameters[:6])
 
     def loading_tangent(self, eps: np.ndarray | float) -> np.ndarray:
         """d sigma_L / d eps, Pa."""
@@ -330,17 +358,11 @@ class FoamLaw:
         resilient: the integral of the unloading curve from 0, exact on the elastic line and the
         plateau, by Gauss-Legendre quadrature (``points``) where the foam densifies.
         """
-        eps = np.maximum(np.asarray(eps, dtype=float), 0.0)
-        eps_max = np.maximum(np.asarray(eps_max, dtype=float), eps)
-        if not self.dissipative:
-            return self.loading_energy(eps)
-        if self.resilient:
-            x, w = _legendre(points)
-            eps, eps_max = np.broadcast_arrays(eps, eps_max)
-            return _resilient_energy(eps.ravel(), eps_max.ravel(), x, w,
-                                     self.parameters).reshape(eps.shape)
-        sigma = self.stress(eps, eps_max)
-        return 0.5 * sigma**2 / self._unloading_modulus(eps_max)
+        eps, eps_max = np.broadcast_arrays(np.asarray(eps, dtype=float),
+                                           np.asarray(eps_max, dtype=float))
+        x, w = _legendre(points)
+        return _stored_energies(eps.ravel(), eps_max.ravel(), x, w,
+                                self.parameters).reshape(eps.shape)
 
     def stress(self, eps: np.ndarray, eps_max: np.ndarray) -> np.ndarray:
         """Stress for strain ``eps`` given the largest strain reached so far (arrays), Pa: the

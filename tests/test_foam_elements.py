@@ -107,6 +107,31 @@ def test_homogeneous_compression_follows_the_foam_law_on_loading_and_unloading(n
                                                 abs=1e-9 * law.plateau_stress_pa)
 
 
+def test_stored_energy_is_the_strain_energy_of_linear_grids_and_the_law_s_for_foams():
+    # Linear material: one-point rule plus hourglass energy is 1/2 u.K u of the element.
+    grid = _grid(2e9, 0.3)
+    u = np.random.default_rng(6).standard_normal(grid.ndof) * 1e-4
+    assert ElementForces(grid).stored_energy(u) == pytest.approx(0.5 * u @ (grid.stiffness() @ u),
+                                                                 rel=1e-12)
+    # A foam crushed uniformly to 0.5 and let back to 0.3 stores what its law gives back.
+    for name in ("eps-24", "pe-33"):
+        law = FoamLaw.of(name)
+        grid = _grid(law.youngs_modulus_pa, 0.0)
+        forces = ElementForces(grid, {0: law})
+        z = grid.points[:, 2]
+        u = np.zeros(grid.ndof)
+        for strain in (0.5, 0.3):
+            u[2::3] = -strain * z
+            forces(u)
+        volume = np.ptp(grid.xs) * np.ptp(grid.ys) * np.ptp(grid.zs)
+        expected = volume * float(law.stored_energy(0.3, 0.5))
+        assert forces.stored_energy(u) == pytest.approx(expected, rel=1e-9)
+        # Stretched, it is linear with its initial modulus.
+        u[2::3] = 0.01 * z
+        expected = volume * 0.5 * law.youngs_modulus_pa * 0.01**2
+        assert forces.stored_energy(u) == pytest.approx(expected, rel=1e-9)
+
+
 def test_block_dropped_on_an_eps_pad_agrees_with_the_cushion_model():
     law = FoamLaw.of("eps-24")
     side, thickness, block_kg, height = 0.1, 0.05, 6.0, 0.5

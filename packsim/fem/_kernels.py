@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..foam import _loading_tangent, _stress
+from ..foam import _loading_tangent, _stored_energy, _stress
 
 
 @njit(cache=True, nogil=True)
@@ -147,6 +147,42 @@ def part_forces(u, f, nodes, kind, gradients, patterns, volume, hg_rows, hg_cols
     add_element_forces(f, stress, modes, nodes, kind, gradients, volume, patterns, hg_rows,
                        hg_cols, hg_values)
     return ratio
+
+
+@njit(cache=True, nogil=True)
+def part_stored_energy(strain, modes, kind, volume, eps_max, foam_start, foam_members, laws, caps,
+                       linear_start, linear_members, tensors, hg_rows, hg_cols, hg_values, x, w):
+    """Elastic energy a grid would give back on unloading, J: the foams' recoverable energy
+    along each principal strain (FoamLaw.stored_energy, Gauss-Legendre rule x, w; tension
+    linear), the linear materials' strain energy and the hourglass energy. Tables as
+    :func:`part_forces` (``caps`` unused: the energy follows the law itself); ``volume`` per
+    element kind."""
+    total = 0.0
+    values = np.empty(3)
+    for k in range(caps.size):
+        law = _law(laws[k])
+        for n in range(foam_start[k], foam_start[k + 1]):
+            m = foam_members[n]
+            _eigenvalues3(strain[m], values)
+            density = 0.0
+            for i in range(3):
+                if values[i] < 0.0:
+                    compression = -values[i]
+                    density += _stored_energy(compression, max(eps_max[m], compression), x, w,
+                                              law)
+                else:
+                    density += 0.5 * law[0] * values[i] ** 2
+            total += density * volume[kind[m]]
+    for k in range(tensors.shape[0]):
+        c = tensors[k]
+        for n in range(linear_start[k], linear_start[k + 1]):
+            m = linear_members[n]
+            density = 0.0
+            for i in range(9):
+                for j in range(9):
+                    density += strain[m, i // 3, i % 3] * c[i, j] * strain[m, j // 3, j % 3]
+            total += 0.5 * density * volume[kind[m]]
+    return total + hourglass_energy(modes, kind, hg_rows, hg_cols, hg_values)
 
 
 @njit(cache=True, nogil=True)

@@ -28,10 +28,9 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from ..foam import FoamLaw
+from ..foam import FoamLaw, _legendre
 from . import hex8
-from ._kernels import (foam_stresses, hourglass_energy, kinematics, part_forces,
-                       symmetric_eigenvalues)
+from ._kernels import foam_stresses, kinematics, part_forces, part_stored_energy
 from .grid import StructuredGrid
 
 #: Largest tangent of a densifying foam, in units of its initial modulus (see the module doc).
@@ -202,22 +201,10 @@ class ElementForces:
     def stored_energy(self, u: np.ndarray) -> float:
         """Elastic energy the model would give back on unloading from ``u``, J: linear
         materials, the hourglass stiffness, and the recoverable part of the foams' energy."""
-        strain, q = self._kinematics(u)
-        density = np.zeros(len(self.material))
-        for m, sel in self._members.items():
-            if m in self.foams:
-                law = self.foams[m]
-                values = symmetric_eigenvalues(strain[sel])
-                compression = np.maximum(-values, 0.0)
-                history = np.maximum(self.eps_max[sel][:, None], compression)
-                crushed = law.stored_energy(np.minimum(compression, history), history)
-                density[sel] = np.sum(np.where(values < 0, crushed,
-                                               0.5 * law.youngs_modulus_pa * values**2), axis=1)
-            else:
-                density[sel] = 0.5 * np.sum(self.linear_stress(strain[sel], m) * strain[sel],
-                                            axis=(1, 2))
-        hourglass = hourglass_energy(q, self._kind, *self._hourglass)
-        return float(density @ self.volume + hourglass)
+        strain, modes = self._kinematics(u)
+        return float(part_stored_energy(strain, modes, self._kind, self._kind_volume,
+                                        self.eps_max, *self._tables, *self._hourglass,
+                                        *_legendre(16)))
 
     def __call__(self, u: np.ndarray) -> np.ndarray:
         """Internal force vector (ndof,), advancing the crush history; the largest loading
