@@ -149,7 +149,7 @@ def part_forces(u, f, nodes, kind, gradients, patterns, volume, hg_rows, hg_cols
     return ratio
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def part_stored_energy(strain, modes, kind, volume, eps_max, foam_start, foam_members, laws, caps,
                        linear_start, linear_members, tensors, hg_rows, hg_cols, hg_values, x, w):
     """Elastic energy a grid would give back on unloading, J: the foams' recoverable energy
