@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 import skfem
+from numba import njit
 
 from . import hex8
 
@@ -26,6 +27,30 @@ _SKFEM_CORNER_ORDER = [0, 2, 1, 4, 3, 6, 5, 7]
 def _offset_index(delta: np.ndarray) -> int:
     dx, dy, dz = delta
     return int((dx + 1) + 3 * (dy + 1) + 9 * (dz + 1))
+
+
+@njit(cache=True, nogil=True)
+def _add_element_blocks(types, table, shape, slots, data):
+    """data[slot of (node of corner a, offset to corner b)] += table[a, b, kind] for every solid
+    element (types (ex, ey, ez), -1 void) and corner pair, in node order (corner f at offset
+    (f & 1, f >> 1 & 1, f >> 2 & 1), as hex8.CORNERS; node x + nx (y + ny z))."""
+    nx, ny, nz = shape[0], shape[1], shape[2]
+    for k in range(nz - 1):
+        for j in range(ny - 1):
+            for i in range(nx - 1):
+                t = types[i, j, k]
+                if t < 0:
+                    continue
+                for a in range(8):
+                    ax, ay, az = a & 1, (a >> 1) & 1, (a >> 2) & 1
+                    node = (i + ax) + nx * ((j + ay) + ny * (k + az))
+                    for b in range(8):
+                        o = (((b & 1) - ax + 1) + 3 * (((b >> 1) & 1) - ay + 1)
+                             + 9 * (((b >> 2) & 1) - az + 1))
+                        block, s = table[a, b, t], slots[node, o]
+                        for p in range(3):
+                            for q in range(3):
+                                data[s, p, q] += block[p, q]
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,16 +203,27 @@ class StructuredGrid:
         return table
 
     def stiffness(self) -> sp.bsr_matrix:
-        """Global stiffness matrix (ndof x ndof), N/m. Rows of nodes outside the solid are zero."""
-        types = self.element_types[0]
-        table = np.concatenate([self.kind_stiffness(), np.zeros((1, 24, 24))])  # last row: void
-        # (a, b, kind, 3, 3), contiguous per corner pair; np.take on axis 0 gathers whole blocks.
-        table = np.ascontiguousarray(table.reshape(-1, 8, 3, 8, 3).transpose(1, 3, 0, 2, 4))
-        types = types.transpose(2, 1, 0)  # block layout order (z, y, x)
-        blocks = self._empty_blocks()
-        for where, o, a, b in self._corner_pairs():
-            blocks[(*where, o)] += np.take(table[a, b], types, axis=0)
-        return self._bsr(blocks)
+        """Global stiffness matrix (ndof x ndof), N/m. Rows of nodes outside the solid are zero.
+
+        One compiled pass adds each element's 3 x 3 blocks into the matrix's own data. Measured
+        at 183k DOFs in a fresh process (where first touching memory dominates): 0.85 s when
+        numpy added the 64 corner pairs into a (nodes, 27, 3, 3) array and then compressed it
+        into the matrix, touching two arrays of 115 MB; warm, 0.21 s.
+        """
+        # (a, b, kind, 3, 3): the block of corner a's row and corner b's column of each kind.
+        table = np.ascontiguousarray(
+            self.kind_stiffness().reshape(-1, 8, 3, 8, 3).transpose(1, 3, 0, 2, 4))
+        _, indptr, indices = self._pattern
+        data = np.zeros((len(indices), 3, 3))
+        _add_element_blocks(self.element_types[0], table, np.array(self.shape), self._slots, data)
+        return sp.bsr_matrix((data, indices, indptr), shape=(self.ndof, self.ndof))
+
+    @cached_property
+    def _slots(self) -> np.ndarray:
+        """Position in the matrix's data of each node's block with each of its 27 neighbours
+        (n_nodes, 27; -1 where the neighbour is outside the grid)."""
+        valid = self._pattern[0]
+        return np.where(valid, np.cumsum(valid) - 1, -1).reshape(self.n_nodes, 27)
 
     def geometric_stiffness(self, stress: np.ndarray) -> sp.bsr_matrix:
         """Geometric (initial-stress) stiffness for element stresses ``stress`` (ex, ey, ez, 3, 3), Pa.
