@@ -58,7 +58,8 @@ def _constrained(pressed):
 
 def _hierarchy(k, modes, **options):
     return pyamg.smoothed_aggregation_solver(k, B=modes, symmetry="symmetric", max_coarse=300,
-                                             coarse_solver="splu", **solve._AMG_OPTIONS, **options)
+                                             coarse_solver="splu", **{**solve._AMG_OPTIONS,
+                                                                      **options})
 
 
 def test_compiled_w_cycle_is_pyamgs_with_block_gauss_seidel(pressed):

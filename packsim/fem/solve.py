@@ -41,6 +41,9 @@ _AMG_OPTIONS = {
     "strength": ("symmetric", {"theta": 0.1}),
     "smooth": None,
     "improve_candidates": None,
+    # WCycle smooths with its own compiled sweeps: pyamg's smoothers would only be set up.
+    "presmoother": None,
+    "postsmoother": None,
 }
 
 
