@@ -3,7 +3,7 @@
 For each variant of design (a) and each flat orientation, at 1.2 m: the cushion model's peak g and
 rib strain against the FE drop's worst-cell and mean peak g, cushion compression and whether the
 cushion bottomed out. Not a speed benchmark: it records how far a study's fast screening can be
-trusted for relieved inserts (README, bearing_fraction). About a minute per FE drop.
+trusted for relieved inserts (README, bearing_fraction). 16-33 s per FE drop (2026-11-28).
 
     python benchmarks/relief_fidelity.py [--orientations face-3,face-2,face-5] [--mesh-size 0.008]
 """
