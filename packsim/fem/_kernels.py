@@ -112,37 +112,55 @@ def _law(row):
     return (row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8])
 
 
+@njit(inline="always")
+def _linear_stress(c, strain, out):
+    """out = C : strain for one element, C (9 x 9, (ij), (kl))."""
+    for i in range(3):
+        for j in range(3):
+            total = 0.0
+            for a in range(3):
+                for b in range(3):
+                    total += c[3 * i + j, 3 * a + b] * strain[a, b]
+            out[i, j] = total
+
+
+@njit(cache=True, nogil=True)
+def part_stresses(strain, stress, eps_max, foam_start, foam_members, laws, caps, linear_start,
+                  linear_members, tensors, update):
+    """Centre stresses of a grid's elements into ``stress`` from their strains; ``update``
+    advances the foams' crush history ``eps_max``. Returns the largest loading-tangent ratio of
+    its foams (:func:`foam_stresses`; 1 without foams).
+
+    Materials come as tables: foam k's elements are foam_members[foam_start[k]:foam_start[k+1]],
+    its law laws[k] (FoamLaw.parameters) and cap caps[k]; linear material k's elements likewise
+    from linear_start and linear_members, its stiffness tensors[k] (9 x 9, (ij), (kl)).
+    """
+    ratio = 1.0
+    for k in range(caps.size):
+        members = foam_members[foam_start[k]:foam_start[k + 1]]
+        ratio = max(ratio, foam_stresses(stress, strain, members, eps_max, _law(laws[k]),
+                                         caps[k], update))
+    for k in range(tensors.shape[0]):
+        for n in range(linear_start[k], linear_start[k + 1]):
+            m = linear_members[n]
+            _linear_stress(tensors[k], strain[m], stress[m])
+    return ratio
+
+
 @njit(cache=True, nogil=True)
 def part_forces(u, f, nodes, kind, gradients, patterns, volume, hg_rows, hg_cols, hg_values,
                 strain, modes, stress, eps_max, foam_start, foam_members, laws, caps,
                 linear_start, linear_members, tensors):
     """The internal force vector of a grid into ``f`` (overwritten), advancing the foams' crush
-    history; returns the largest loading-tangent ratio of its foams (:func:`foam_stresses`; 1
-    without foams).
+    history; returns the largest loading-tangent ratio of its foams (:func:`part_stresses`).
 
-    Materials come as tables: foam k's elements are foam_members[foam_start[k]:foam_start[k+1]],
-    its law laws[k] (FoamLaw.parameters) and cap caps[k]; linear material k's elements likewise
-    from linear_start and linear_members, its stiffness tensors[k] (9 x 9, (ij), (kl)). The
-    other arguments are those of :func:`kinematics` and :func:`add_element_forces`, and the
-    scratch arrays strain, modes and stress (elements, ...).
+    The material tables are :func:`part_stresses`'; the other arguments are those of
+    :func:`kinematics` and :func:`add_element_forces`, and the scratch arrays strain, modes and
+    stress (elements, ...).
     """
     kinematics(u, nodes, kind, gradients, patterns, strain, modes)
-    ratio = 1.0
-    for k in range(caps.size):
-        members = foam_members[foam_start[k]:foam_start[k + 1]]
-        ratio = max(ratio, foam_stresses(stress, strain, members, eps_max, _law(laws[k]),
-                                         caps[k], True))
-    for k in range(tensors.shape[0]):
-        c = tensors[k]
-        for n in range(linear_start[k], linear_start[k + 1]):
-            m = linear_members[n]
-            for i in range(3):
-                for j in range(3):
-                    total = 0.0
-                    for a in range(3):
-                        for b in range(3):
-                            total += c[3 * i + j, 3 * a + b] * strain[m, a, b]
-                    stress[m, i, j] = total
+    ratio = part_stresses(strain, stress, eps_max, foam_start, foam_members, laws, caps,
+                          linear_start, linear_members, tensors, True)
     f[:] = 0.0
     add_element_forces(f, stress, modes, nodes, kind, gradients, volume, patterns, hg_rows,
                        hg_cols, hg_values)
@@ -155,10 +173,11 @@ def part_stored_energy(strain, modes, kind, volume, eps_max, foam_start, foam_me
     """Elastic energy a grid would give back on unloading, J: the foams' recoverable energy
     along each principal strain (FoamLaw.stored_energy, Gauss-Legendre rule x, w; tension
     linear), the linear materials' strain energy and the hourglass energy. Tables as
-    :func:`part_forces` (``caps`` unused: the energy follows the law itself); ``volume`` per
+    :func:`part_stresses` (``caps`` unused: the energy follows the law itself); ``volume`` per
     element kind."""
     total = 0.0
     values = np.empty(3)
+    stress = np.empty((3, 3))
     for k in range(caps.size):
         law = _law(laws[k])
         for n in range(foam_start[k], foam_start[k + 1]):
@@ -174,14 +193,10 @@ def part_stored_energy(strain, modes, kind, volume, eps_max, foam_start, foam_me
                     density += 0.5 * law[0] * values[i] ** 2
             total += density * volume[kind[m]]
     for k in range(tensors.shape[0]):
-        c = tensors[k]
         for n in range(linear_start[k], linear_start[k + 1]):
             m = linear_members[n]
-            density = 0.0
-            for i in range(9):
-                for j in range(9):
-                    density += strain[m, i // 3, i % 3] * c[i, j] * strain[m, j // 3, j % 3]
-            total += 0.5 * density * volume[kind[m]]
+            _linear_stress(tensors[k], strain[m], stress)
+            total += 0.5 * np.sum(stress * strain[m]) * volume[kind[m]]
     return total + hourglass_energy(modes, kind, hg_rows, hg_cols, hg_values)
 
 

@@ -30,7 +30,7 @@ import scipy.sparse as sp
 
 from ..foam import FoamLaw, _legendre
 from . import hex8
-from ._kernels import foam_stresses, kinematics, part_forces, part_stored_energy
+from ._kernels import kinematics, part_forces, part_stored_energy, part_stresses
 from .grid import StructuredGrid
 
 #: Largest tangent of a densifying foam, in units of its initial modulus (see the module doc).
@@ -120,7 +120,6 @@ class ElementForces:
         #: Largest current tangent of the foams over their initial modulus (>= 1), for the step.
         self.stiffness_ratio = 1.0
         self._caps = {m: _cap_strain(law) for m, law in self.foams.items()}
-        self._laws = {m: law.parameters for m, law in self.foams.items()}
         self._members = {m: np.flatnonzero(self.material == m) for m in range(len(grid.voigt))
                          if (self.material == m).any()}
         n = len(self.material)
@@ -134,7 +133,7 @@ class ElementForces:
         linear = [m for m in self._members if m not in self.foams]
         self._tables = (
             *self._member_table(foams),
-            np.array([self._laws[m] for m in foams], dtype=float).reshape(-1, 9),
+            np.array([self.foams[m].parameters for m in foams], dtype=float).reshape(-1, 9),
             np.array([self._caps[m] for m in foams], dtype=float),
             *self._member_table(linear),
             np.array([self.tensors[m].reshape(9, 9) for m in linear]).reshape(-1, 9, 9),
@@ -166,13 +165,8 @@ class ElementForces:
     def stresses(self, strain: np.ndarray, update: bool = True) -> np.ndarray:
         """Centre stresses (n, 3, 3), Pa; ``update`` advances the foams' crush history."""
         stress = np.empty_like(strain)
-        ratio = 1.0
-        for m, members in self._members.items():
-            if m not in self.foams:
-                stress[members] = self.linear_stress(strain[members], m)
-                continue
-            ratio = max(ratio, foam_stresses(stress, strain, members, self.eps_max,
-                                             self._laws[m], self._caps[m], update))
+        ratio = part_stresses(np.ascontiguousarray(strain), stress, self.eps_max, *self._tables,
+                              update)
         if update:
             self.stiffness_ratio = max(self.stiffness_ratio, ratio)
         return stress
@@ -192,11 +186,6 @@ class ElementForces:
             ratios.append(law.loading_tangent(np.minimum(self.eps_max[past], self._caps[m]))
                           / law.youngs_modulus_pa)
         return np.concatenate(elements), np.concatenate(ratios)
-
-    def linear_stress(self, strain: np.ndarray, m: int) -> np.ndarray:
-        """Stresses (n, 3, 3), Pa, of strains (n, 3, 3) in the linear material ``m``."""
-        c = self.tensors[m].reshape(9, 9)
-        return (strain.reshape(-1, 9) @ c.T).reshape(-1, 3, 3)
 
     def stored_energy(self, u: np.ndarray) -> float:
         """Elastic energy the model would give back on unloading from ``u``, J: linear
