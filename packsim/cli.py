@@ -385,9 +385,10 @@ def format_study(result) -> str:
         lines.append("best              no design passed every check yet: widen the ranges or run "
                      "more trials")
     findings = result.findings()
-    lines += [f"{label:<17} {text}" for label, text in findings if label == "closest"]
+    first = ("closest", "reference")
+    lines += [f"{label:<17} {text}" for label, text in findings if label in first]
     lines += [f"best              {c.label} ({c.fidelity}-confirmed)" for c in result.best]
-    lines += [f"{label:<17} {text}" for label, text in findings if label != "closest"]
+    lines += [f"{label:<17} {text}" for label, text in findings if label not in first]
     if result.screened != result.best:
         lines += [f"screened          {c.label} (passes the fast check; not FE-checked)"
                   for c in result.screened]

@@ -5,7 +5,9 @@ trial is a design variant (:meth:`Design.replace` of the study's variables), scr
 compliance check. With the ``fe`` fidelity policy a screened design that passes and could improve
 on the best FE-confirmed design so far (single objective: lighter; two objectives: not dominated)
 is then checked by finite elements, within the study's budget of FE checks, and its constraints
-come from that check. The best design reported is always FE-confirmed.
+come from that check. The best design reported is always FE-confirmed. The base design is the
+first trial, the reference: the ``fe`` policy checks it by finite elements whatever screening
+says, so that the study states whether it passes and how much the best design saves on it.
 
 Once FE has checked some designs, screening corrects the fast models by the ratio of FE to fast
 results per criterion seen so far (:func:`fe_bias`): a fast model that FE shows to be optimistic
@@ -53,6 +55,8 @@ from .study_plots import plot_study
 
 #: Trials that count against the budget: evaluated designs, and variants the design rules refuse.
 _DONE = (TrialState.COMPLETE, TrialState.PRUNED)
+#: The trial that evaluates the study's base design: the first, queued before any other.
+_REFERENCE = 0
 #: A shortfall beyond this (a pad crushed solid: -inf margin) is recorded as this, finite.
 _WORST = 1e3
 #: Seconds between a running trial's heartbeats, and after which a silent one counts as dead
@@ -116,6 +120,10 @@ class StudyResult:
     shortfall : tuple of (str, float or None) or None
         The closest design's worst criterion and its load over the limit there (with the FE
         bias applied to a fast-only trial); None for a failed rule that has no margin.
+    reference : Candidate or None
+        The base design (trial 0) once evaluated: FE-checked with the ``fe`` policy.
+    reference_shortfall : tuple of (str, float or None) or None
+        When the reference fails: its worst criterion and load over the limit, as ``shortfall``.
     """
 
     name: str
@@ -128,15 +136,31 @@ class StudyResult:
     fe_bias: dict[str, float] = field(default_factory=dict)
     closest: Candidate | None = None
     shortfall: tuple[str, float | None] | None = None
+    reference: Candidate | None = None
+    reference_shortfall: tuple[str, float | None] | None = None
+
+    def saving(self) -> dict[str, float]:
+        """Per objective, the fraction by which the best design improves on the reference
+        (one objective and a confirmed best only; 0.25 is 25 % lighter)."""
+        if self.reference is None or len(self.best) != 1:
+            return {}
+        ref, best = self.reference.objectives, self.best[0].objectives
+        return {k: 1.0 - best[k] / ref[k] for k in self.objectives if ref[k] > 0}
 
     def findings(self) -> list[tuple[str, str]]:
         """What a reader needs beside the best designs, as (label, text): the design that came
-        closest when none is confirmed, and how much harsher FE was than the fast models."""
+        closest when none is confirmed, whether the reference passes and what the best saves on
+        it, and how much harsher FE was than the fast models."""
         out = []
         if self.closest is not None:
-            criterion, load = self.shortfall
-            how = "fails" if load is None else f"at {load:.2f}x its limit"
-            out.append(("closest", f"{self.closest.label} ({self.closest.fidelity}): {criterion} {how}"))
+            out.append(("closest", f"{self.closest.label} ({self.closest.fidelity}): "
+                                   f"{_shortfall_text(self.shortfall)}"))
+        if self.reference is not None:
+            verdict = ("passes" if self.reference.feasible
+                       else f"fails: {_shortfall_text(self.reference_shortfall)}")
+            out.append(("reference", f"{self.reference.label} ({self.reference.fidelity}): {verdict}"))
+        out += [("saving", f"{key} {fraction:.1%} below the reference")
+                for key, fraction in self.saving().items()]
         out += [("FE / fast", f"{key} {ratio:.2f}x (screening scales the fast load by it)")
                 for key, ratio in sorted(self.fe_bias.items()) if ratio > 1.0]
         return out
@@ -148,14 +172,28 @@ class StudyResult:
                 "screened": [_candidate_dict(c) for c in self.screened],
                 "files": {k: str(v) for k, v in self.files.items()},
                 "fe_bias": dict(self.fe_bias),
-                "closest": None if self.closest is None else {
-                    **_candidate_dict(self.closest),
-                    "criterion": self.shortfall[0], "load_over_limit": self.shortfall[1]}}
+                "closest": _shortfall_dict(self.closest, self.shortfall),
+                "reference": _shortfall_dict(self.reference, self.reference_shortfall),
+                "saving": self.saving()}
 
 
 def _candidate_dict(c: Candidate) -> dict[str, Any]:
     return {"trial": c.trial, "objectives": c.objectives, "fidelity": c.fidelity,
             "design": c.design.to_dict()}
+
+
+def _shortfall_dict(c: Candidate | None, shortfall: tuple[str, float | None] | None
+                    ) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    criterion, load = shortfall or (None, None)
+    return {**_candidate_dict(c), "feasible": c.feasible, "criterion": criterion,
+            "load_over_limit": load}
+
+
+def _shortfall_text(shortfall: tuple[str, float | None]) -> str:
+    criterion, load = shortfall
+    return f"{criterion} {'fails' if load is None else f'at {load:.2f}x its limit'}"
 
 
 def _storage(url: str) -> RDBStorage:
@@ -357,8 +395,7 @@ class _Objective:
         if bias:
             trial.set_user_attr("fe_bias", bias)
         failed = [r.name for r in report.failed_rows]
-        if s.fidelity == "fe" and all(v <= 0 for v in screened.values()) \
-                and self._promising(done, values):
+        if self._fe_check(trial.number == _REFERENCE, done, screened, values):
             report = check(design, s.standards, fidelity="fe", mesh_size_m=s.mesh_size_m,
                            workers=self.fe_workers)
             # Strict JSON (no Infinity) so that every Optuna tool can read it back.
@@ -375,10 +412,18 @@ class _Objective:
         trial.set_user_attr("failed", failed)
         return values
 
-    def _promising(self, done: list[FrozenTrial], values: list[float]) -> bool:
-        """Could this design improve on the FE-confirmed best of the ``done`` trials, and is
-        there FE budget left?"""
-        if sum(t.user_attrs.get("fidelity") == "fe" for t in done) >= self.study.fe_checks:
+    def _fe_check(self, reference: bool, done: list[FrozenTrial], screened: dict[str, float],
+                  values: list[float]) -> bool:
+        """Whether FE checks this design, with FE budget left: the reference always (whether it
+        passes is part of the answer, and its FE/fast ratios correct screening from the start,
+        in either direction); another design if it passes the corrected screening and could
+        improve on the FE-confirmed best of the ``done`` trials."""
+        if self.study.fidelity != "fe" or \
+                sum(t.user_attrs.get("fidelity") == "fe" for t in done) >= self.study.fe_checks:
+            return False
+        if reference:
+            return True
+        if any(v > 0 for v in screened.values()):
             return False
         front = [t.values for t in _confirmed(done, "fe")]
         return not any(_dominates(v, values) or v == values for v in front)
@@ -513,7 +558,7 @@ def optimize(study: Study | str | Path, n_trials: int | None = None, storage: st
         target.set_metric_names(list(study.objectives))
     _fail_silent_trials(target)
     if not target.get_trials(deepcopy=False):
-        # The base design is the first trial: the reference every result is measured against.
+        # The base design is the first trial (_REFERENCE): what every result is measured against.
         target.enqueue_trial(_base_params(study), skip_if_exists=True)
     # Alone, a worker spreads each FE check over the CPUs; side by side, one CPU each.
     fe_workers = (os.cpu_count() or 1) if n_workers == 1 else 1
@@ -569,11 +614,16 @@ def _closest(study: Study, trials: list[FrozenTrial]
               if t.state == TrialState.COMPLETE and t.constraints and not _feasible(t)]
     if not failed:
         return None
-    worst = {t.number: max(t.constraints.items(), key=lambda kv: kv[1]) for t in failed}
-    t = min(failed, key=lambda t: (worst[t.number][1], t.values, t.number))
-    key, value = worst[t.number]
-    with_margin = t.user_attrs.get("fe_load") or t.user_attrs.get("fast_load") or {}
-    return _candidate(study, t, False), (key, value + 1.0 if key in with_margin else None)
+    t = min(failed, key=lambda t: (max(t.constraints.values()), t.values, t.number))
+    return _candidate(study, t, False), _worst(t)
+
+
+def _worst(trial: FrozenTrial) -> tuple[str, float | None]:
+    """A failed trial's worst criterion and its load over the limit (None for a rule without a
+    margin)."""
+    key, value = max(trial.constraints.items(), key=lambda kv: kv[1])
+    with_margin = trial.user_attrs.get("fe_load") or trial.user_attrs.get("fast_load") or {}
+    return key, value + 1.0 if key in with_margin else None
 
 
 def _result(study: Study, target: optuna.Study, url: str) -> StudyResult:
@@ -582,11 +632,17 @@ def _result(study: Study, target: optuna.Study, url: str) -> StudyResult:
     screened = _best(study, trials, "fast") if study.fidelity == "fe" else best
     files = _write_outputs(study, target, trials, best)
     closest = None if best else _closest(study, trials)
+    reference = next((t for t in trials if t.number == _REFERENCE
+                      and t.state == TrialState.COMPLETE), None)
     return StudyResult(study.name, url, study.objectives, best,
                        sum(t.state in _DONE for t in trials), screened, files,
                        fe_bias=fe_bias([t for t in trials if t.state == TrialState.COMPLETE]),
                        closest=closest[0] if closest else None,
-                       shortfall=closest[1] if closest else None)
+                       shortfall=closest[1] if closest else None,
+                       reference=None if reference is None else _candidate(
+                           study, reference, _feasible(reference)),
+                       reference_shortfall=None if reference is None or _feasible(reference)
+                       else _worst(reference))
 
 
 def _write_outputs(study: Study, target: optuna.Study, trials: list[FrozenTrial],

@@ -135,6 +135,16 @@ def test_a_study_finds_a_lighter_design_that_passes_and_resumes_where_it_stopped
     assert "drop/drop/cell-peak-g" in trial.constraints
     assert (result.files["best-design"]).exists() and result.files["history-packaging_mass_kg"].exists()
     assert packsim.load_design(result.files["best-design"]) == best.design
+    # The reference is the base design, checked at the study's fidelity; the best saves on it.
+    reference = result.reference
+    assert reference.trial == 0 and reference.design == study.base and reference.feasible
+    assert reference.fidelity == "fast" and result.reference_shortfall is None
+    saving = 1 - best.objectives["packaging_mass_kg"] / base_mass
+    assert result.saving() == pytest.approx({"packaging_mass_kg": saving}) and saving > 0
+    summary = format_study(result)
+    assert f"reference         {reference.label} (fast): passes" in summary
+    assert f"saving            packaging_mass_kg {saving:.1%} below the reference" in summary
+    assert result.to_dict()["saving"] == pytest.approx({"packaging_mass_kg": saving})
 
 
 def test_the_fe_policy_reports_only_fe_confirmed_designs_within_its_fe_budget(tmp_path):
@@ -149,6 +159,32 @@ def test_the_fe_policy_reports_only_fe_confirmed_designs_within_its_fe_budget(tm
         assert c.fidelity == "fe"
         assert stored.trials[c.trial].user_attrs["report"]["fidelity"] == "fe"
     assert result.files["best-report"].stat().st_size > 0
+
+
+def test_the_fe_policy_checks_the_reference_by_fe_even_when_screening_fails_it(tmp_path):
+    path = _study_files(tmp_path, name="ref", fidelity="fe", trials=3, seed=2)
+    path.write_text(path.read_text().replace("trials = 3", "trials = 3\nfe_checks = 2"))
+    base = packsim.load_design(tmp_path / "base.toml").replace({"insert.material": "eps-24"})
+    base.save(tmp_path / "base.toml")
+    study = load_study(path)
+    key = "drop/drop/cell-peak-g"
+    assert constraints(packsim.check(study.base, study.standards))[key] > 0  # screening fails it
+    result = optimize(study)
+    trials = optuna.load_study(study_name="ref", storage=result.storage).trials
+    reference = trials[0]
+    assert reference.params["insert.material"] == "eps-24"
+    assert reference.user_attrs["fidelity"] == "fe" and "fe_load" in reference.user_attrs
+    assert result.reference.design == study.base and not result.reference.feasible
+    criterion, load = result.reference_shortfall
+    assert criterion == key and load > 1
+    assert load == pytest.approx(reference.user_attrs["fe_load"][key])
+    # Its FE / fast ratio corrects the screening of every later trial.
+    ratio = reference.user_attrs["fe_load"][key] / reference.user_attrs["fast_load"][key]
+    assert all(t.user_attrs["fe_bias"][key] >= ratio - 1e-12 for t in trials[1:]
+               if "fast_load" in t.user_attrs)
+    assert f"reference         {result.reference.label} (fe): fails: {key} at {load:.2f}x" \
+        in format_study(result)
+    assert result.to_dict()["reference"]["load_over_limit"] == pytest.approx(load)
 
 
 @pytest.mark.parametrize("fidelity", ["fast", "fe"])
