@@ -11,7 +11,7 @@ from conftest import GEOMETRIES
 import packsim
 from packsim.compression import platen_constraints
 from packsim.fem import solve
-from packsim.fem._amg import WCycle
+from packsim.fem._amg import WCycle, _Level
 from packsim.fem.mesh import package_mesh
 
 
@@ -94,3 +94,30 @@ def test_compiled_w_cycle_of_a_single_level_solves_exactly():
     assert len(hierarchy.levels) == 1
     b = np.arange(60.0)
     assert np.allclose(k @ WCycle(hierarchy)(b), b, rtol=0, atol=1e-12 * np.abs(b).max())
+
+
+def test_a_level_with_a_singular_diagonal_block_is_swept_as_pyamg_sweeps_it():
+    # A coarse aggregate of nodes on a line has no stiffness against the rotation about it: a
+    # zero row and column in its diagonal block. pyamg's block Gauss-Seidel takes the block's
+    # pseudo-inverse and leaves that component alone; so must the compiled sweeps.
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(3)
+    g = rng.standard_normal((30, 30))
+    k = g @ g.T + 30 * np.eye(30)
+    k[4], k[:, 4] = 0.0, 0.0
+    a = sp.bsr_matrix(k, blocksize=(3, 3))
+    level = _Level.of(SimpleNamespace(A=a, R=None, P=None))
+    b = rng.standard_normal(30)
+    for forward in (True, False):
+        x, expected = rng.standard_normal((2, 30))
+        expected[:] = x
+        level.sweep(x, b, forward)
+        pyamg.relaxation.relaxation.block_gauss_seidel(
+            a, expected, b, blocksize=3, sweep="forward" if forward else "backward")
+        assert np.abs(x - expected).max() < 1e-12 * np.abs(expected).max()
+    x, expected = np.zeros(30), np.zeros(30)
+    residual = level.smooth_from_zero(x, b)
+    pyamg.relaxation.relaxation.block_gauss_seidel(a, expected, b, blocksize=3, sweep="forward")
+    assert np.abs(x - expected).max() < 1e-12 * np.abs(expected).max()
+    assert np.abs(residual - (b - k @ x)).max() < 1e-12 * np.abs(b).max()

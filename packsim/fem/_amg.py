@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
+from pyamg import amg_core
 
 
 @njit(inline="always")
@@ -60,10 +61,12 @@ def _sweep(indptr, indices, data, diagonal, inverse, x, b, forward):
 
 
 @njit(cache=True, nogil=True)
-def _sweep_from_zero(indptr, indices, data, diagonal, inverse, x, b, residual):
+def _sweep_from_zero(indptr, indices, data, diagonal, inverse, singular, x, b, residual):
     """A forward block Gauss-Seidel sweep from x = 0 into ``x``, and the residual b - A x into
     ``residual``, reading only the lower blocks of the symmetric matrix (3 x 3 blocks, sorted
-    indices)."""
+    indices). The sweep leaves (D + L) x = b, so the residual is -U x, built from the lower
+    blocks transposed; except in the rows of a ``singular`` diagonal block, whose pseudo-inverse
+    leaves b - (D + L) x in its null space."""
     rows = len(indptr) - 1
     residual[:] = 0.0
     for i in range(rows):
@@ -73,6 +76,10 @@ def _sweep_from_zero(indptr, indices, data, diagonal, inverse, x, b, residual):
             r0, r1, r2 = _less_product(data[p], x[j], x[j + 1], x[j + 2], r0, r1, r2)
         x0, x1, x2 = _product(inverse[i], r0, r1, r2)
         x[3 * i], x[3 * i + 1], x[3 * i + 2] = x0, x1, x2
+        if singular[i]:
+            left = _less_product(data[diagonal[i]], x0, x1, x2, r0, r1, r2)
+            for c in range(3):
+                residual[3 * i + c] += left[c]
         for p in range(indptr[i], diagonal[i]):
             j = 3 * indices[p]
             residual[j], residual[j + 1], residual[j + 2] = _less_product(
@@ -84,6 +91,7 @@ class _Level:
     matrix: sp.bsr_matrix
     diagonal: np.ndarray
     inverse: np.ndarray
+    singular: np.ndarray
     restriction: sp.spmatrix
     prolongation: sp.spmatrix
 
@@ -96,14 +104,21 @@ class _Level:
         diagonal = np.flatnonzero(rows == a.indices)
         if len(diagonal) != len(a.indptr) - 1:
             raise ValueError("every block row of an AMG level needs its diagonal block")
-        return cls(a, diagonal, np.linalg.inv(a.data[diagonal]), level.R, level.P)
+        # Pseudo-inverses, as pyamg's block smoothers take them: on a coarse level an aggregate
+        # of nodes on a line (a thin rib) has no stiffness against the rotation about it, and
+        # the sweep must leave that component alone rather than fail.
+        blocks = a.data[diagonal]
+        inverse = blocks.copy()
+        amg_core.pinv_array(inverse.ravel(), len(diagonal), 3, "T")
+        singular = np.abs(blocks @ inverse - np.eye(3)).max(axis=(1, 2)) > 1e-8
+        return cls(a, diagonal, inverse, singular, level.R, level.P)
 
     def _kernel_arguments(self) -> tuple:
         return self.matrix.indptr, self.matrix.indices, self.matrix.data, self.diagonal, self.inverse
 
     def smooth_from_zero(self, x: np.ndarray, b: np.ndarray) -> np.ndarray:
         residual = np.empty_like(b)
-        _sweep_from_zero(*self._kernel_arguments(), x, b, residual)
+        _sweep_from_zero(*self._kernel_arguments(), self.singular, x, b, residual)
         return residual
 
     def sweep(self, x: np.ndarray, b: np.ndarray, forward: bool) -> None:
