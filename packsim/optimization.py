@@ -10,8 +10,9 @@ first trial, the reference: the ``fe`` policy checks it by finite elements whate
 says, so that the study states whether it passes and how much the best design saves on it.
 
 Once FE has checked some designs, screening corrects the fast models by the ratio of FE to fast
-results per criterion seen so far (:func:`fe_bias`): a fast model that FE shows to be optimistic
-stops sending its designs to FE. The correction is stored with each trial (``fe_bias``).
+results seen so far per criterion and load case (:func:`fe_bias`): a fast model that FE shows to
+be optimistic stops sending its designs to FE, one it shows to be pessimistic stops keeping them
+from it. The correction is stored with each trial (``fe_bias``).
 
 Each compliance criterion becomes one named Optuna constraint (``standard/test/criterion``: the
 largest shortfall over its load cases, <= 0 when it passes), so infeasible trials inform the
@@ -44,7 +45,7 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import FrozenTrial, TrialState
 
 from . import _json
-from .compliance import ComplianceReport, check
+from .compliance import ComplianceReport, Row, check
 from .design import Design
 from .reuse import LifeForecast, forecast
 from .errors import PacksimInputError, Problem
@@ -112,8 +113,9 @@ class StudyResult:
     files : dict of str to Path
         Outputs written (best design, its report, figures).
     fe_bias : dict of str to float
-        Per criterion, how much harsher FE judged it than the fast models (largest FE load /
-        fast load over the FE-checked trials, :func:`fe_bias`): the factor screening applies.
+        Per criterion and load case (``standard/test/criterion @ condition``), how much harsher
+        FE judged it than the fast models (largest FE load / fast load over the FE-checked
+        trials, :func:`fe_bias`): the factor screening applies.
     closest : Candidate or None
         When no design is confirmed: of the designs that failed, the one that came closest
         (smallest worst shortfall).
@@ -161,8 +163,15 @@ class StudyResult:
             out.append(("reference", f"{self.reference.label} ({self.reference.fidelity}): {verdict}"))
         out += [("saving", f"{key} {fraction:.1%} below the reference")
                 for key, fraction in self.saving().items()]
-        out += [("FE / fast", f"{key} {ratio:.2f}x (screening scales the fast load by it)")
-                for key, ratio in sorted(self.fe_bias.items()) if ratio > 1.0]
+        by_criterion: dict[str, list[float]] = {}
+        for key, ratio in self.fe_bias.items():
+            by_criterion.setdefault(_criterion(key), []).append(ratio)
+        for key, ratios in sorted(by_criterion.items()):
+            lo, hi = min(ratios), max(ratios)
+            span = f"{hi:.2f}x" if f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}-{hi:.2f}x"
+            cases = f" over {len(ratios)} load cases" if len(ratios) > 1 else ""
+            out.append(("FE / fast", f"{key} {span}{cases} (screening scales each fast load "
+                                     "by its own)"))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -299,7 +308,7 @@ def constraints(report: ComplianceReport) -> dict[str, float]:
     cases, -margin (<= 0 passes); 1 or 0 for rules without a margin, 0 when not evaluated."""
     out: dict[str, float] = {}
     for row in report.rows:
-        key = f"{row.standard}/{row.test}/{row.criterion}"
+        key = _key(row)
         if row.status == "not-evaluated":
             value = 0.0
         elif row.margin is not None:
@@ -311,25 +320,39 @@ def constraints(report: ComplianceReport) -> dict[str, float]:
 
 
 def loads(report: ComplianceReport) -> dict[str, float]:
-    """Per criterion (keys as :func:`constraints`), the largest value / limit of its rows with a
-    margin (margin = 1 - value / limit): what the fidelities are compared on."""
+    """Per criterion and load case (``standard/test/criterion @ condition``; the criterion's key
+    as :func:`constraints` for a rule on the design), value / limit of the rows with a margin
+    (margin = 1 - value / limit): what the fidelities are compared on, case by case."""
     out: dict[str, float] = {}
     for row in report.rows:
         if row.margin is not None and math.isfinite(row.margin):
-            key = f"{row.standard}/{row.test}/{row.criterion}"
+            key = _key(row) + (f" @ {row.condition}" if row.condition else "")
             out[key] = max(out.get(key, -math.inf), 1.0 - row.margin)
     return out
 
 
+def _key(row: Row) -> str:
+    """A row's criterion as a constraint name: ``standard/test/criterion``."""
+    return f"{row.standard}/{row.test}/{row.criterion}"
+
+
+def _criterion(key: str) -> str:
+    """The criterion (constraint) a load key of :func:`loads` belongs to."""
+    return key.split(" @ ", 1)[0]
+
+
 def fe_bias(trials: list[FrozenTrial]) -> dict[str, float]:
     """How much harsher FE has judged each criterion than the fast models in this study: per
-    criterion, the largest ratio FE load / fast load over the FE-checked trials (ratios below 1
-    are kept: FE may be milder).
+    criterion and load case (keys of :func:`loads`), the largest ratio FE load / fast load over
+    the FE-checked trials (ratios below 1 are kept: FE may be milder).
 
     Screening multiplies the fast loads by it (multiplicative bias correction of a low-fidelity
     model; R. T. Haftka, 'Combining global and local approximations', AIAA J. 29 (1991)
     1523-1525), so that, once FE has shown the fast models to be optimistic, the search stops
-    spending FE checks on designs that only pass the uncorrected fast check.
+    spending FE checks on designs that only pass the uncorrected fast check, and once it has
+    shown them pessimistic, lighter designs reach FE. Case by case, because the fast models err
+    differently on different faces (a cushion pad under the cells, a side pad beside them): a
+    ratio of the worst cases of the two fidelities would divide loads of different drops.
     """
     ratios: dict[str, float] = {}
     for t in trials:
@@ -344,12 +367,19 @@ def fe_bias(trials: list[FrozenTrial]) -> dict[str, float]:
 
 def corrected(values: dict[str, float], fast_load: dict[str, float],
               bias: dict[str, float]) -> dict[str, float]:
-    """Constraint values with the fast loads scaled by the FE bias (-margin of load x bias)."""
-    out = dict(values)
+    """Constraint values with each fast load scaled by its FE bias: per criterion, the largest
+    load x bias over its load cases, less 1. A case FE has not seen takes its criterion's
+    largest ratio; a criterion without any is left as it is."""
+    by_criterion: dict[str, float] = {}
     for key, ratio in bias.items():
-        if key in fast_load and key in out:
-            out[key] = min(fast_load[key] * ratio - 1.0, _WORST)
-    return out
+        by_criterion[_criterion(key)] = max(by_criterion.get(_criterion(key), 0.0), ratio)
+    scaled: dict[str, float] = {}
+    for key, load in fast_load.items():
+        criterion = _criterion(key)
+        if criterion in by_criterion and criterion in values:
+            ratio = bias.get(key, by_criterion[criterion])
+            scaled[criterion] = max(scaled.get(criterion, -math.inf), load * ratio)
+    return {**values, **{k: min(v - 1.0, _WORST) for k, v in scaled.items()}}
 
 
 def _feasible(trial: FrozenTrial) -> bool:
@@ -402,8 +432,11 @@ class _Objective:
             trial.set_user_attr("report", json.loads(_json.dumps(report.to_dict())))
             trial.set_user_attr("fe_load", loads(report))
             screened, failed = constraints(report), [r.name for r in report.failed_rows]
-        elif not failed:
-            failed = [f"{k} (fast x FE bias)" for k, v in screened.items() if v > 0]
+        elif bias:
+            # The verdict is the corrected screening's: rescaled criteria by it, the rest by row.
+            rescaled = {_criterion(k) for k in fast_load} & {_criterion(k) for k in bias}
+            failed = [r.name for r in report.failed_rows if _key(r) not in rescaled]
+            failed += [f"{k} (fast x FE bias)" for k in sorted(rescaled) if screened.get(k, 0) > 0]
         for key, value in screened.items():
             trial.set_constraint(key, value)
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
@@ -623,7 +656,7 @@ def _worst(trial: FrozenTrial) -> tuple[str, float | None]:
     margin)."""
     key, value = max(trial.constraints.items(), key=lambda kv: kv[1])
     with_margin = trial.user_attrs.get("fe_load") or trial.user_attrs.get("fast_load") or {}
-    return key, value + 1.0 if key in with_margin else None
+    return key, value + 1.0 if key in {_criterion(k) for k in with_margin} else None
 
 
 def _result(study: Study, target: optuna.Study, url: str) -> StudyResult:

@@ -177,11 +177,12 @@ def test_the_fe_policy_checks_the_reference_by_fe_even_when_screening_fails_it(t
     assert result.reference.design == study.base and not result.reference.feasible
     criterion, load = result.reference_shortfall
     assert criterion == key and load > 1
-    assert load == pytest.approx(reference.user_attrs["fe_load"][key])
-    # Its FE / fast ratio corrects the screening of every later trial.
-    ratio = reference.user_attrs["fe_load"][key] / reference.user_attrs["fast_load"][key]
-    assert all(t.user_attrs["fe_bias"][key] >= ratio - 1e-12 for t in trials[1:]
-               if "fast_load" in t.user_attrs)
+    fe, fast = reference.user_attrs["fe_load"], reference.user_attrs["fast_load"]
+    assert load == pytest.approx(max(v for k, v in fe.items() if k.startswith(key + " @ ")))
+    # Its FE / fast ratios correct the screening of every later trial.
+    cases = [k for k in fast if k.startswith(key + " @ ")]
+    assert cases and all(t.user_attrs["fe_bias"][k] >= fe[k] / fast[k] - 1e-12
+                         for t in trials[1:] if "fast_load" in t.user_attrs for k in cases)
     assert f"reference         {result.reference.label} (fe): fails: {key} at {load:.2f}x" \
         in format_study(result)
     assert result.to_dict()["reference"]["load_over_limit"] == pytest.approx(load)
@@ -407,6 +408,28 @@ def test_fe_bias_is_the_largest_fe_to_fast_ratio_and_corrects_the_screening():
         {"g": 0.05, "s": -0.5})
 
 
+def test_fe_bias_compares_the_fidelities_load_case_by_load_case():
+    from types import SimpleNamespace
+
+    from packsim.optimization import corrected, fe_bias
+
+    # The fast model is pessimistic on the bottom (1.2 where FE gives 0.8) and right on the
+    # side; FE alone drops on the corner, which screening never sees.
+    checked = SimpleNamespace(user_attrs={
+        "fast_load": {"g @ bottom": 1.2, "g @ side": 0.9},
+        "fe_load": {"g @ bottom": 0.8, "g @ side": 0.9, "g @ corner": 0.95}})
+    bias = fe_bias([checked])
+    assert bias == pytest.approx({"g @ bottom": 2 / 3, "g @ side": 1.0})
+    # Each case by its own ratio; a case FE has not seen (the top) by the criterion's largest.
+    fast = {"g @ bottom": 1.35, "g @ side": 0.85, "g @ top": 0.5}
+    assert corrected({"g": 0.35}, fast, bias) == pytest.approx({"g": -0.1})
+    assert corrected({"g": 0.35}, {**fast, "g @ top": 0.97}, bias) == pytest.approx({"g": -0.03})
+    # A ratio of the two fidelities' worst cases (0.95 / 1.2, of different drops) would have
+    # let a design through whose side is at 1.2 by both: per case it fails.
+    assert corrected({"g": 0.2}, {"g @ bottom": 1.0, "g @ side": 1.2}, bias)["g"] == \
+        pytest.approx(0.2)
+
+
 def test_once_fe_finds_the_fast_model_optimistic_screening_is_corrected(tmp_path):
     # From 0.25 m FE gives the base of light cells 104 g where the cushion model gives 92 g.
     path = _study_files(tmp_path, name="bias", fidelity="fe", trials=10, seed=4, height="0.25",
@@ -416,22 +439,32 @@ def test_once_fe_finds_the_fast_model_optimistic_screening_is_corrected(tmp_path
     trials = optuna.load_study(study_name="bias", storage=result.storage).trials
     first_fe = next(t for t in trials if t.user_attrs.get("fidelity") == "fe")
     key = "drop/drop/cell-peak-g"
-    ratio = first_fe.user_attrs["fe_load"][key] / first_fe.user_attrs["fast_load"][key]
-    assert ratio > 1.1  # FE is harsher here
+    cases = [k for k in first_fe.user_attrs["fast_load"] if k.startswith(key + " @ ")]
+    assert len(cases) == 2  # the drops on the bottom and on the top, compared one by one
+    ratios = {k: first_fe.user_attrs["fe_load"][k] / first_fe.user_attrs["fast_load"][k]
+              for k in cases}
+    assert max(ratios.values()) > 1.1  # FE is harsher here
     later = [t for t in trials if t.number > first_fe.number and "fast_load" in t.user_attrs]
-    assert later and all(t.user_attrs["fe_bias"][key] >= ratio - 1e-12 for t in later)
+    assert later and all(t.user_attrs["fe_bias"][k] >= r - 1e-12
+                         for t in later for k, r in ratios.items())
     for t in later:
-        load = t.user_attrs["fast_load"][key] * t.user_attrs["fe_bias"][key]
+        load = max(t.user_attrs["fast_load"][k] * t.user_attrs["fe_bias"][k] for k in cases)
         if t.user_attrs["fidelity"] == "fe":
             assert load <= 1.0  # only designs passing the corrected screen went to FE
         else:
             assert t.constraints[key] == pytest.approx(load - 1.0)
+            # Its verdict (and progress line) is the corrected screening's.
+            assert (f"{key} (fast x FE bias)" in t.user_attrs["failed"]) == (load > 1.0)
+            assert not any(name.startswith("drop drop cell-peak-g") for name in t.user_attrs["failed"])
     # The summary says how optimistic the fast models were, and which design came closest.
     fe_trials = [t for t in trials if "fe_load" in t.user_attrs]
-    assert result.fe_bias[key] == pytest.approx(max(
-        t.user_attrs["fe_load"][key] / t.user_attrs["fast_load"][key] for t in fe_trials))
+    for k in cases:
+        assert result.fe_bias[k] == pytest.approx(max(
+            t.user_attrs["fe_load"][k] / t.user_attrs["fast_load"][k] for t in fe_trials))
+    lo, hi = sorted(f"{result.fe_bias[k]:.2f}" for k in cases)
+    span = f"{hi}x" if lo == hi else f"{lo}-{hi}x"
     summary = format_study(result)
-    assert f"FE / fast         {key} {result.fe_bias[key]:.2f}x" in summary
+    assert f"FE / fast         {key} {span} over 2 load cases" in summary
     assert not result.best  # in 10 trials (seed 4) FE confirms none
     worst = max(max(t.constraints.values()) for t in trials if t.number == result.closest.trial)
     assert worst == min(max(t.constraints.values()) for t in trials
@@ -442,4 +475,4 @@ def test_once_fe_finds_the_fast_model_optimistic_screening_is_corrected(tmp_path
     from packsim.report import study_html
 
     page = study_html(result)
-    assert f"{criterion} at {load:.2f}x its limit" in page and f"{result.fe_bias[key]:.2f}x" in page
+    assert f"{criterion} at {load:.2f}x its limit" in page and f"{key} {span}" in page
