@@ -167,8 +167,10 @@ class StudyResult:
         for key, ratio in self.fe_bias.items():
             by_criterion.setdefault(_criterion(key), []).append(ratio)
         for key, ratios in sorted(by_criterion.items()):
-            lo, hi = min(ratios), max(ratios)
-            span = f"{hi:.2f}x" if f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}-{hi:.2f}x"
+            lo, hi = f"{min(ratios):.2f}", f"{max(ratios):.2f}"
+            if lo == hi == "1.00":  # a rule both fidelities evaluate alike
+                continue
+            span = f"{hi}x" if lo == hi else f"{lo}-{hi}x"
             cases = f" over {len(ratios)} load cases" if len(ratios) > 1 else ""
             out.append(("FE / fast", f"{key} {span}{cases} (screening scales each fast load "
                                      "by its own)"))
@@ -288,7 +290,10 @@ def _suggest(trial: optuna.Trial, v: Variable) -> Any:
         return v.choices[labels.index(trial.suggest_categorical(v.path, labels))]
     if v.integer:
         return trial.suggest_int(v.path, int(v.low), int(v.high), step=int(v.step or 1), log=v.log)
-    return trial.suggest_float(v.path, v.low, v.high, step=v.step, log=v.log)
+    value = trial.suggest_float(v.path, v.low, v.high, step=v.step, log=v.log)
+    # On a step grid Optuna returns low + k step in binary floats (0.07100000000000001 m): the
+    # design, and the best design's file a supplier reads, get the number the grid means.
+    return round(value, 12) if v.step else value
 
 
 def _objective_values(design: Design, study: Study) -> tuple[list[float], LifeForecast | None]:

@@ -128,6 +128,10 @@ def test_a_study_finds_a_lighter_design_that_passes_and_resumes_where_it_stopped
     stored = optuna.load_study(study_name=study.name, storage=result.storage)
     numbers = [t.number for t in stored.trials]
     assert numbers == list(range(len(numbers)))  # nothing lost, nothing twice
+    # Stepped lengths land on their grid as written (0.031, not 0.031000000000000003).
+    drawn = [t.user_attrs["design"]["insert"][k] for t in stored.trials
+             for k in ("bottom_thickness_m", "top_thickness_m")]
+    assert all(v == round(v * 1000) / 1000 for v in drawn)
     assert stored.trials[0].params == {"insert.bottom_thickness_m": 0.04,
                                        "insert.top_thickness_m": 0.04, "insert.material": "pe-33"}
     trial = stored.trials[best.trial]
