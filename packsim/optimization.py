@@ -411,6 +411,13 @@ class _Objective:
     def __call__(self, trial: optuna.Trial) -> list[float]:
         s = self.study
         changes = {v.path: _suggest(trial, v) for v in s.variables}
+        if trial.number != _REFERENCE:
+            # A variant is not the base: its name and description, which its files, bill of
+            # materials and drawings carry to a supplier, must not claim the base's (which
+            # may name a material the variant has changed).
+            changes |= {"name": f"{s.name}-trial-{trial.number}",
+                        "description": f"Trial {trial.number} of study {s.name}: design "
+                                       f"{s.base.name} with the study's variables changed"}
         try:
             design = s.base.replace(changes)
         except PacksimInputError as exc:

@@ -139,6 +139,9 @@ def test_a_study_finds_a_lighter_design_that_passes_and_resumes_where_it_stopped
     assert "drop/drop/cell-peak-g" in trial.constraints
     assert (result.files["best-design"]).exists() and result.files["history-packaging_mass_kg"].exists()
     assert packsim.load_design(result.files["best-design"]) == best.design
+    # A variant's file names the trial, not the base (whose material it may have changed).
+    assert best.trial > 0 and best.design.name == f"{study.name}-trial-{best.trial}"
+    assert f"study {study.name}: design {study.base.name}" in best.design.description
     # The reference is the base design, checked at the study's fidelity; the best saves on it.
     reference = result.reference
     assert reference.trial == 0 and reference.design == study.base and reference.feasible
