@@ -462,7 +462,7 @@ def test_once_fe_finds_the_fast_model_optimistic_screening_is_corrected(tmp_path
             assert t.constraints[key] == pytest.approx(load - 1.0)
             # Its verdict (and progress line) is the corrected screening's.
             assert (f"{key} (fast x FE bias)" in t.user_attrs["failed"]) == (load > 1.0)
-            assert not any(name.startswith("drop drop cell-peak-g") for name in t.user_attrs["failed"])
+            assert not any(n.startswith("drop drop cell-peak-g") for n in t.user_attrs["failed"])
     # The summary says how optimistic the fast models were, and which design came closest.
     fe_trials = [t for t in trials if "fe_load" in t.user_attrs]
     for k in cases:
