@@ -378,13 +378,19 @@ def corrected(values: dict[str, float], fast_load: dict[str, float],
     by_criterion: dict[str, float] = {}
     for key, ratio in bias.items():
         by_criterion[_criterion(key)] = max(by_criterion.get(_criterion(key), 0.0), ratio)
+    rescaled = _rescaled(fast_load, bias) & values.keys()
     scaled: dict[str, float] = {}
     for key, load in fast_load.items():
         criterion = _criterion(key)
-        if criterion in by_criterion and criterion in values:
+        if criterion in rescaled:
             ratio = bias.get(key, by_criterion[criterion])
             scaled[criterion] = max(scaled.get(criterion, -math.inf), load * ratio)
     return {**values, **{k: min(v - 1.0, _WORST) for k, v in scaled.items()}}
+
+
+def _rescaled(fast_load: dict[str, float], bias: dict[str, float]) -> set[str]:
+    """The criteria :func:`corrected` rescales: those with a fast load and an FE / fast ratio."""
+    return {_criterion(k) for k in fast_load} & {_criterion(k) for k in bias}
 
 
 def _feasible(trial: FrozenTrial) -> bool:
@@ -446,7 +452,7 @@ class _Objective:
             screened, failed = constraints(report), [r.name for r in report.failed_rows]
         elif bias:
             # The verdict is the corrected screening's: rescaled criteria by it, the rest by row.
-            rescaled = {_criterion(k) for k in fast_load} & {_criterion(k) for k in bias}
+            rescaled = _rescaled(fast_load, bias)
             failed = [r.name for r in report.failed_rows if _key(r) not in rescaled]
             failed += [f"{k} (fast x FE bias)" for k in sorted(rescaled) if screened.get(k, 0) > 0]
         for key, value in screened.items():
