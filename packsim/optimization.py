@@ -10,9 +10,10 @@ first trial, the reference: the ``fe`` policy checks it by finite elements whate
 says, so that the study states whether it passes and how much the best design saves on it.
 
 Once FE has checked some designs, screening corrects the fast models by the ratio of FE to fast
-results seen so far per criterion and load case (:func:`fe_bias`): a fast model that FE shows to
-be optimistic stops sending its designs to FE, one it shows to be pessimistic stops keeping them
-from it. The correction is stored with each trial (``fe_bias``).
+results seen so far per criterion and load case, among designs with the same kind of insert
+(:func:`fe_bias`, :func:`insert_kind`): a fast model that FE shows to be optimistic stops sending
+its designs to FE, one it shows to be pessimistic stops keeping them from it. The correction is
+stored with each trial (``fe_bias``).
 
 Each compliance criterion becomes one named Optuna constraint (``standard/test/criterion``: the
 largest shortfall over its load cases, <= 0 when it passes), so infeasible trials inform the
@@ -112,10 +113,11 @@ class StudyResult:
         heavier design already confirmed); the same as ``best`` with the ``fast`` policy.
     files : dict of str to Path
         Outputs written (best design, its report, figures).
-    fe_bias : dict of str to float
-        Per criterion and load case (``standard/test/criterion @ condition``), how much harsher
-        FE judged it than the fast models (largest FE load / fast load over the FE-checked
-        trials, :func:`fe_bias`): the factor screening applies.
+    fe_bias : dict of str to dict of str to float
+        Per kind of insert (:func:`insert_kind`, e.g. ``pe-33 relieved``) that FE has checked,
+        and per criterion and load case (``standard/test/criterion @ condition``), how much
+        harsher FE judged it than the fast models (largest FE load / fast load over the
+        FE-checked trials of that kind, :func:`fe_bias`): the factor screening applies.
     closest : Candidate or None
         When no design is confirmed: of the designs that failed, the one that came closest
         (smallest worst shortfall).
@@ -135,7 +137,7 @@ class StudyResult:
     trials: int
     screened: tuple[Candidate, ...] = ()
     files: dict[str, Path] = field(default_factory=dict)
-    fe_bias: dict[str, float] = field(default_factory=dict)
+    fe_bias: dict[str, dict[str, float]] = field(default_factory=dict)
     closest: Candidate | None = None
     shortfall: tuple[str, float | None] | None = None
     reference: Candidate | None = None
@@ -163,17 +165,18 @@ class StudyResult:
             out.append(("reference", f"{self.reference.label} ({self.reference.fidelity}): {verdict}"))
         out += [("saving", f"{key} {fraction:.1%} below the reference")
                 for key, fraction in self.saving().items()]
-        by_criterion: dict[str, list[float]] = {}
-        for key, ratio in self.fe_bias.items():
-            by_criterion.setdefault(_criterion(key), []).append(ratio)
-        for key, ratios in sorted(by_criterion.items()):
-            lo, hi = f"{min(ratios):.2f}", f"{max(ratios):.2f}"
-            if lo == hi == "1.00":  # a rule both fidelities evaluate alike
-                continue
-            span = f"{hi}x" if lo == hi else f"{lo}-{hi}x"
-            cases = f" over {len(ratios)} load cases" if len(ratios) > 1 else ""
-            out.append(("FE / fast", f"{key} {span}{cases} (screening scales each fast load "
-                                     "by its own)"))
+        for kind, bias in sorted(self.fe_bias.items()):
+            by_criterion: dict[str, list[float]] = {}
+            for key, ratio in bias.items():
+                by_criterion.setdefault(_criterion(key), []).append(ratio)
+            for key, ratios in sorted(by_criterion.items()):
+                lo, hi = f"{min(ratios):.2f}", f"{max(ratios):.2f}"
+                if lo == hi == "1.00":  # a rule both fidelities evaluate alike
+                    continue
+                span = f"{hi}x" if lo == hi else f"{lo}-{hi}x"
+                cases = f" over {len(ratios)} load cases" if len(ratios) > 1 else ""
+                out.append(("FE / fast", f"{kind}: {key} {span}{cases} (screening scales each "
+                                         "fast load by its own)"))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -182,7 +185,7 @@ class StudyResult:
                 "best": [_candidate_dict(c) for c in self.best],
                 "screened": [_candidate_dict(c) for c in self.screened],
                 "files": {k: str(v) for k, v in self.files.items()},
-                "fe_bias": dict(self.fe_bias),
+                "fe_bias": {kind: dict(bias) for kind, bias in self.fe_bias.items()},
                 "closest": _shortfall_dict(self.closest, self.shortfall),
                 "reference": _shortfall_dict(self.reference, self.reference_shortfall),
                 "saving": self.saving()}
@@ -346,10 +349,26 @@ def _criterion(key: str) -> str:
     return key.split(" @ ", 1)[0]
 
 
-def fe_bias(trials: list[FrozenTrial]) -> dict[str, float]:
+def insert_kind(design: dict[str, Any]) -> str:
+    """What the FE bias is learnt per, from a design's data (:meth:`Design.to_dict`): its
+    insert's material, and ``relieved`` for a ribbed insert (``pe-33 relieved``).
+
+    The fast cushion model errs differently by foam and by pad: on design (a) it is pessimistic
+    on relieved PE-33 (FE / fast 0.74-0.85 on cell g) and optimistic on relieved EPS-16 (FE 106-170 g
+    where it says 80-98 g) and relieved EPP-30 (117-136 g where it says 46-67 g), so one foam's
+    ratios must not screen another's designs.
+    """
+    insert = design.get("insert", {})
+    relieved = " relieved" if insert.get("bearing_fraction", 1.0) < 1.0 else ""
+    return f"{insert.get('material', '')}{relieved}"
+
+
+def fe_bias(trials: list[FrozenTrial], kind: str | None = None) -> dict[str, float]:
     """How much harsher FE has judged each criterion than the fast models in this study: per
     criterion and load case (keys of :func:`loads`), the largest ratio FE load / fast load over
-    the FE-checked trials (ratios below 1 are kept: FE may be milder).
+    the FE-checked trials (ratios below 1 are kept: FE may be milder); only those whose design
+    is of the :func:`insert_kind` ``kind`` when it is given. A kind FE has not checked gets no
+    correction: the first of its designs to pass the fast check goes to FE and measures it.
 
     Screening multiplies the fast loads by it (multiplicative bias correction of a low-fidelity
     model; R. T. Haftka, 'Combining global and local approximations', AIAA J. 29 (1991)
@@ -362,7 +381,8 @@ def fe_bias(trials: list[FrozenTrial]) -> dict[str, float]:
     ratios: dict[str, float] = {}
     for t in trials:
         fast, fe = t.user_attrs.get("fast_load"), t.user_attrs.get("fe_load")
-        if not fast or not fe:
+        if not fast or not fe or (kind is not None
+                                  and insert_kind(t.user_attrs.get("design", {})) != kind):
             continue
         for key, value in fe.items():
             if fast.get(key, 0.0) > 0:
@@ -438,7 +458,8 @@ class _Objective:
         fast_load = loads(report)
         trial.set_user_attr("fast_load", fast_load)
         done = trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        bias = fe_bias(done)
+        data = design.to_dict()
+        bias = fe_bias(done, insert_kind(data))
         screened = corrected(constraints(report), fast_load, bias)
         if bias:
             trial.set_user_attr("fe_bias", bias)
@@ -459,7 +480,7 @@ class _Objective:
             trial.set_constraint(key, value)
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         trial.set_user_attr("fidelity", report.fidelity)
-        trial.set_user_attr("design", design.to_dict())
+        trial.set_user_attr("design", data)
         trial.set_user_attr("failed", failed)
         return values
 
@@ -687,13 +708,20 @@ def _result(study: Study, target: optuna.Study, url: str) -> StudyResult:
                       and t.state == TrialState.COMPLETE), None)
     return StudyResult(study.name, url, study.objectives, best,
                        sum(t.state in _DONE for t in trials), screened, files,
-                       fe_bias=fe_bias([t for t in trials if t.state == TrialState.COMPLETE]),
+                       fe_bias=_bias_by_kind(trials),
                        closest=closest[0] if closest else None,
                        shortfall=closest[1] if closest else None,
                        reference=None if reference is None else _candidate(
                            study, reference, _feasible(reference)),
                        reference_shortfall=None if reference is None or _feasible(reference)
                        else _worst(reference))
+
+
+def _bias_by_kind(trials: list[FrozenTrial]) -> dict[str, dict[str, float]]:
+    """:func:`fe_bias` for each kind of insert FE has checked."""
+    done = [t for t in trials if t.state == TrialState.COMPLETE]
+    kinds = {insert_kind(t.user_attrs.get("design", {})) for t in done if "fe_load" in t.user_attrs}
+    return {kind: fe_bias(done, kind) for kind in sorted(kinds)}
 
 
 def _write_outputs(study: Study, target: optuna.Study, trials: list[FrozenTrial],

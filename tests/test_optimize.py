@@ -15,7 +15,7 @@ from helpers import block_design_dict, drop_standard_toml
 import packsim
 from packsim.cli import format_study, main
 from packsim import optimization
-from packsim.optimization import _fail_silent_trials, _storage, constraints, optimize
+from packsim.optimization import _fail_silent_trials, _storage, constraints, insert_kind, optimize
 from packsim.study import StudyError, load_study
 
 STUDY = '''
@@ -169,7 +169,7 @@ def test_the_fe_policy_reports_only_fe_confirmed_designs_within_its_fe_budget(tm
 
 
 def test_the_fe_policy_checks_the_reference_by_fe_even_when_screening_fails_it(tmp_path):
-    path = _study_files(tmp_path, name="ref", fidelity="fe", trials=3, seed=2)
+    path = _study_files(tmp_path, name="ref", fidelity="fe", trials=3, seed=5)
     path.write_text(path.read_text().replace("trials = 3", "trials = 3\nfe_checks = 2"))
     base = packsim.load_design(tmp_path / "base.toml").replace({"insert.material": "eps-24"})
     base.save(tmp_path / "base.toml")
@@ -186,10 +186,12 @@ def test_the_fe_policy_checks_the_reference_by_fe_even_when_screening_fails_it(t
     assert criterion == key and load > 1
     fe, fast = reference.user_attrs["fe_load"], reference.user_attrs["fast_load"]
     assert load == pytest.approx(max(v for k, v in fe.items() if k.startswith(key + " @ ")))
-    # Its FE / fast ratios correct the screening of every later trial.
+    # Its FE / fast ratios correct the screening of every later trial with an EPS-24 insert.
     cases = [k for k in fast if k.startswith(key + " @ ")]
-    assert cases and all(t.user_attrs["fe_bias"][k] >= fe[k] / fast[k] - 1e-12
-                         for t in trials[1:] if "fast_load" in t.user_attrs for k in cases)
+    later = [t for t in trials[1:] if "fast_load" in t.user_attrs
+             and t.user_attrs["design"]["insert"]["material"] == "eps-24"]
+    assert cases and later and all(t.user_attrs["fe_bias"][k] >= fe[k] / fast[k] - 1e-12
+                                   for t in later for k in cases)
     assert f"reference         {result.reference.label} (fe): fails: {key} at {load:.2f}x" \
         in format_study(result)
     assert result.to_dict()["reference"]["load_over_limit"] == pytest.approx(load)
@@ -410,6 +412,15 @@ def test_fe_bias_is_the_largest_fe_to_fast_ratio_and_corrects_the_screening():
               SimpleNamespace(user_attrs={"fast_load": {"g": 0.9}})]  # screened only
     bias = fe_bias(trials)
     assert bias == pytest.approx({"g": 1.5})
+    # Per kind of insert: the ribbed EPS insert's ratio does not screen the plain PE ones.
+    pe, eps = {"insert": {"material": "pe-33"}}, {"insert": {"material": "eps-16", "bearing_fraction": 0.2}}
+    kinds = [SimpleNamespace(user_attrs={**t.user_attrs, "design": pe}) for t in trials]
+    kinds.append(SimpleNamespace(user_attrs={"fast_load": {"g": 0.4}, "fe_load": {"g": 0.8},
+                                             "design": eps}))
+    assert [insert_kind(d) for d in (pe, eps)] == ["pe-33", "eps-16 relieved"]
+    assert fe_bias(kinds, "pe-33") == pytest.approx({"g": 1.5})
+    assert fe_bias(kinds, "eps-16 relieved") == pytest.approx({"g": 2.0})
+    assert fe_bias(kinds, "epp-30") == {}
     # A design at 0.7 of the limit by the fast model is at 1.05 once corrected: it fails.
     assert corrected({"g": -0.3, "s": -0.5}, {"g": 0.7, "s": 0.5}, bias) == pytest.approx(
         {"g": 0.05, "s": -0.5})
@@ -451,10 +462,15 @@ def test_once_fe_finds_the_fast_model_optimistic_screening_is_corrected(tmp_path
     ratios = {k: first_fe.user_attrs["fe_load"][k] / first_fe.user_attrs["fast_load"][k]
               for k in cases}
     assert max(ratios.values()) > 1.1  # FE is harsher here
+    # Screening corrects the designs with the same kind of insert as the FE-checked one; a
+    # foam FE has not checked is screened by the fast models as they are.
+    kind = insert_kind(first_fe.user_attrs["design"])
     later = [t for t in trials if t.number > first_fe.number and "fast_load" in t.user_attrs]
-    assert later and all(t.user_attrs["fe_bias"][k] >= r - 1e-12
-                         for t in later for k, r in ratios.items())
-    for t in later:
+    same = [t for t in later if insert_kind(t.user_attrs["design"]) == kind]
+    other = [t for t in later if insert_kind(t.user_attrs["design"]) != kind]
+    assert same and all(t.user_attrs["fe_bias"][k] >= r - 1e-12
+                        for t in same for k, r in ratios.items())
+    for t in same:
         load = max(t.user_attrs["fast_load"][k] * t.user_attrs["fe_bias"][k] for k in cases)
         if t.user_attrs["fidelity"] == "fe":
             assert load <= 1.0  # only designs passing the corrected screen went to FE
@@ -463,15 +479,27 @@ def test_once_fe_finds_the_fast_model_optimistic_screening_is_corrected(tmp_path
             # Its verdict (and progress line) is the corrected screening's.
             assert (f"{key} (fast x FE bias)" in t.user_attrs["failed"]) == (load > 1.0)
             assert not any(n.startswith("drop drop cell-peak-g") for n in t.user_attrs["failed"])
-    # The summary says how optimistic the fast models were, and which design came closest.
-    fe_trials = [t for t in trials if "fe_load" in t.user_attrs]
+    unchecked = [t for t in other if not any(
+        "fe_load" in u.user_attrs and insert_kind(u.user_attrs["design"])
+        == insert_kind(t.user_attrs["design"]) for u in trials if u.number < t.number)]
+    assert unchecked and all("fe_bias" not in t.user_attrs for t in unchecked)
+    for t in unchecked:
+        if t.user_attrs["fidelity"] == "fast":
+            assert t.constraints[key] == pytest.approx(
+                max(t.user_attrs["fast_load"][k] for k in cases) - 1.0)
+    # The summary says how optimistic the fast models were, per kind of insert FE checked, and
+    # which design came closest.
+    fe_trials = [t for t in trials if "fe_load" in t.user_attrs
+                 and insert_kind(t.user_attrs["design"]) == kind]
     for k in cases:
-        assert result.fe_bias[k] == pytest.approx(max(
+        assert result.fe_bias[kind][k] == pytest.approx(max(
             t.user_attrs["fe_load"][k] / t.user_attrs["fast_load"][k] for t in fe_trials))
-    lo, hi = sorted(f"{result.fe_bias[k]:.2f}" for k in cases)
+    assert set(result.fe_bias) == {insert_kind(t.user_attrs["design"]) for t in trials
+                                   if "fe_load" in t.user_attrs}
+    lo, hi = sorted(f"{result.fe_bias[kind][k]:.2f}" for k in cases)
     span = f"{hi}x" if lo == hi else f"{lo}-{hi}x"
     summary = format_study(result)
-    assert f"FE / fast         {key} {span} over 2 load cases" in summary
+    assert f"FE / fast         {kind}: {key} {span} over 2 load cases" in summary
     assert not result.best  # in 10 trials (seed 4) FE confirms none
     worst = max(max(t.constraints.values()) for t in trials if t.number == result.closest.trial)
     assert worst == min(max(t.constraints.values()) for t in trials
