@@ -109,8 +109,9 @@ class StudyResult:
     trials : int
         Trials finished (complete or refused by the design rules), this run and earlier ones.
     screened : tuple of Candidate
-        The best designs that pass the fast check but were not FE-checked (the FE budget, or a
-        heavier design already confirmed); the same as ``best`` with the ``fast`` policy.
+        The best designs that pass the fast check but were not FE-checked (the FE budget spent)
+        and would improve on ``best`` (lighter; not dominated by it); the same as ``best`` with
+        the ``fast`` policy.
     files : dict of str to Path
         Outputs written (best design, its report, figures).
     fe_bias : dict of str to dict of str to float
@@ -584,6 +585,10 @@ def _best(study: Study, trials: list[FrozenTrial], fidelity: str) -> tuple[Candi
     return tuple(_candidate(study, t, True) for t in chosen)
 
 
+def _values(c: Candidate) -> list[float]:
+    return list(c.objectives.values())
+
+
 def _candidate(study: Study, trial: FrozenTrial, feasible: bool) -> Candidate:
     """The design a trial evaluated, as its user attributes stored it."""
     return Candidate(trial.number, Design.from_dict(trial.user_attrs["design"]),
@@ -701,7 +706,9 @@ def _worst(trial: FrozenTrial) -> tuple[str, float | None]:
 def _result(study: Study, target: optuna.Study, url: str) -> StudyResult:
     trials = target.get_trials(deepcopy=False)
     best = _best(study, trials, study.fidelity)
-    screened = _best(study, trials, "fast") if study.fidelity == "fe" else best
+    screened = best if study.fidelity != "fe" else tuple(
+        c for c in _best(study, trials, "fast")
+        if not any(_dominates(_values(b), _values(c)) or _values(b) == _values(c) for b in best))
     files = _write_outputs(study, target, trials, best)
     closest = None if best else _closest(study, trials)
     reference = next((t for t in trials if t.number == _REFERENCE
