@@ -375,7 +375,7 @@ def _fe_drop(design: Design, height_m: float, orientation: str, mesh_size_m: flo
     from .drop import simulate_drop
 
     r = simulate_drop(design, height_m, orientation, mesh_size_m=mesh_size_m,
-                      temperature_c=temperature_c)
+                      temperature_c=temperature_c, stored_energy=False)
     lib = library_at(temperature_c)
     law = FoamLaw.of(lib[design.insert.material])
     cell = int(r.peak_g.argmax()) if r.peak_g.size else 0
