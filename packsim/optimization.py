@@ -355,9 +355,9 @@ def insert_kind(design: dict[str, Any]) -> str:
     insert's material, and ``relieved`` for a ribbed insert (``pe-33 relieved``).
 
     The fast cushion model errs differently by foam and by pad: on design (a) it is pessimistic
-    on relieved PE-33 (FE / fast 0.74-0.85 on cell g) and optimistic on relieved EPS-16 (FE 106-170 g
-    where it says 80-98 g) and relieved EPP-30 (117-136 g where it says 46-67 g), so one foam's
-    ratios must not screen another's designs.
+    on relieved PE-33 (FE / fast 0.74-0.85 on cell g) and optimistic on relieved EPS-16 (FE
+    106-170 g where it says 80-98 g) and relieved EPP-30 (117-136 g where it says 46-67 g), so
+    one foam's ratios must not screen another's designs.
     """
     insert = design.get("insert", {})
     relieved = " relieved" if insert.get("bearing_fraction", 1.0) < 1.0 else ""

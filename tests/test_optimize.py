@@ -421,7 +421,8 @@ def test_fe_bias_is_the_largest_fe_to_fast_ratio_and_corrects_the_screening():
     bias = fe_bias(trials)
     assert bias == pytest.approx({"g": 1.5})
     # Per kind of insert: the ribbed EPS insert's ratio does not screen the plain PE ones.
-    pe, eps = {"insert": {"material": "pe-33"}}, {"insert": {"material": "eps-16", "bearing_fraction": 0.2}}
+    pe = {"insert": {"material": "pe-33"}}
+    eps = {"insert": {"material": "eps-16", "bearing_fraction": 0.2}}
     kinds = [SimpleNamespace(user_attrs={**t.user_attrs, "design": pe}) for t in trials]
     kinds.append(SimpleNamespace(user_attrs={"fast_load": {"g": 0.4}, "fe_load": {"g": 0.8},
                                              "design": eps}))
