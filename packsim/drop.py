@@ -131,10 +131,10 @@ class DropResult:
         Speed of the package's centre of mass away from the floor at the end (0 if it stays).
     energy : dict of str to ndarray
         Histories at ``energy["time_s"]``: ``kinetic``, ``internal`` (work of the internal
-        forces), ``dissipated`` (internal work not stored elastically; unless the drop ran
-        with ``stored_energy=False``), ``contact`` (floor
-        springs), ``gravity`` (work done by gravity), ``added_mass`` (kinetic energy brought
-        by the mass given to densified cushion elements during the run), J.
+        forces), ``dissipated`` (internal work not stored elastically; left out by
+        ``stored_energy=False``), ``contact`` (floor springs), ``gravity`` (work done by
+        gravity), ``added_mass`` (kinetic energy brought by the mass given to densified
+        cushion elements during the run), J.
     energy_error : float
         Largest balance error over the run, relative to the impact kinetic energy.
     first_contact_m : ndarray
