@@ -428,6 +428,11 @@ def _dominates(a: list[float], b: list[float]) -> bool:
     return all(x <= y for x, y in zip(a, b)) and any(x < y for x, y in zip(a, b))
 
 
+def _improves(values: list[float], front: list[list[float]]) -> bool:
+    """``values`` would improve on ``front``: no member dominates or equals it."""
+    return not any(_dominates(v, values) or v == values for v in front)
+
+
 class _Objective:
     """The trial function: a design variant, its objectives and its compliance constraints."""
 
@@ -498,8 +503,7 @@ class _Objective:
             return True
         if any(v > 0 for v in screened.values()):
             return False
-        front = [t.values for t in _confirmed(done, "fe")]
-        return not any(_dominates(v, values) or v == values for v in front)
+        return _improves(values, [t.values for t in _confirmed(done, "fe")])
 
 
 def _base_params(study: Study) -> dict[str, Any]:
@@ -583,10 +587,6 @@ def _best(study: Study, trials: list[FrozenTrial], fidelity: str) -> tuple[Candi
             chosen.append(t)
             seen.append(t.values)
     return tuple(_candidate(study, t, True) for t in chosen)
-
-
-def _values(c: Candidate) -> list[float]:
-    return list(c.objectives.values())
 
 
 def _candidate(study: Study, trial: FrozenTrial, feasible: bool) -> Candidate:
@@ -706,9 +706,9 @@ def _worst(trial: FrozenTrial) -> tuple[str, float | None]:
 def _result(study: Study, target: optuna.Study, url: str) -> StudyResult:
     trials = target.get_trials(deepcopy=False)
     best = _best(study, trials, study.fidelity)
+    front = [list(b.objectives.values()) for b in best]
     screened = best if study.fidelity != "fe" else tuple(
-        c for c in _best(study, trials, "fast")
-        if not any(_dominates(_values(b), _values(c)) or _values(b) == _values(c) for b in best))
+        c for c in _best(study, trials, "fast") if _improves(list(c.objectives.values()), front))
     files = _write_outputs(study, target, trials, best)
     closest = None if best else _closest(study, trials)
     reference = next((t for t in trials if t.number == _REFERENCE
